@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from audit.context import audit_context
+
+
+@shared_task(name="audit.run_chain_verification")
+def run_chain_verification(verification_id: int) -> None:
+    from audit.services import chain_verification_run
+
+    with audit_context(channel="worker:audit.run_chain_verification"):
+        chain_verification_run(verification_id=verification_id)

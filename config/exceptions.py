@@ -1,0 +1,49 @@
+"""Domain errors raised by services.
+
+Services know nothing of HTTP; the API's exception handler maps each class to a status
+code and the common error body, and HTML views show ``message`` as a form error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    status_code = 400
+    code = "invalid"
+
+    def __init__(
+        self, message: str, *, fields: dict[str, Any] | None = None, code: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+        if code:
+            self.code = code
+
+
+class NotAllowed(DomainError):
+    """The actor may not do this (role, object permission or separation of duties)."""
+
+    status_code = 403
+    code = "permission_denied"
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    """Not allowed from the object's current state (e.g. approving a draft)."""
+
+    status_code = 409
+    code = "conflict"
+
+
+class Unprocessable(DomainError):
+    """Well-formed, but names something unknown or unusable (unknown model, region...)."""
+
+    status_code = 422
+    code = "unprocessable"

@@ -1,0 +1,116 @@
+"""Cross-cutting HTTP middleware: request ids, security headers, database outages."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from contextvars import ContextVar
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.response import TemplateResponse
+
+logger = logging.getLogger(__name__)
+
+request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+# A caller may pass its own id so that its logs and ours join up; anything else is replaced.
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+
+
+class RequestIdLogFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get()
+        return True
+
+
+class RequestIdMiddleware:
+    header = "X-Request-ID"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get(self.header, "")
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id  # type: ignore[attr-defined]
+        token = request_id_var.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_var.reset(token)
+        response[self.header] = request_id
+        return response
+
+
+class SecurityHeadersMiddleware:
+    """Headers Django 5.2 does not set itself: Content-Security-Policy, Permissions-Policy."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path.startswith("/api/docs"):
+            # Swagger UI runs an inline bootstrap script; it is served from our own static files.
+            response.setdefault(
+                "Content-Security-Policy",
+                settings.CONTENT_SECURITY_POLICY.replace(
+                    "script-src 'self'", "script-src 'self' 'unsafe-inline'"
+                ).replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
+            )
+        response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        return response
+
+
+class DatabaseUnavailableMiddleware:
+    """Answer 503 instead of 500 while the database is unreachable.
+
+    Connection errors surface as OperationalError/InterfaceError; with CONN_HEALTH_CHECKS the
+    next request after the outage reconnects by itself, so the app never needs a restart.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        if not _is_connection_error(exception):
+            return None
+        logger.warning("database unavailable: %s", exception)
+        return service_unavailable(request, "The database is unavailable; try again shortly.")
+
+
+def _is_connection_error(exc: Exception) -> bool:
+    if isinstance(exc, InterfaceError):
+        return True
+    text = str(exc).lower()
+    markers = (
+        "connection",
+        "server closed",
+        "terminating",
+        "could not connect",
+        "the database system is",
+        "database is locked",
+    )
+    return any(marker in text for marker in markers)
+
+
+def service_unavailable(request: HttpRequest, message: str) -> HttpResponse:
+    if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
+        response: HttpResponse = JsonResponse(
+            {"error": {"code": "service_unavailable", "message": message, "fields": {}}},
+            status=503,
+        )
+    else:
+        response = TemplateResponse(request, "503.html", {"message": message}, status=503)
+        response.render()
+    response["Retry-After"] = "5"
+    return response
