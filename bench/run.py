@@ -47,7 +47,9 @@ def main(argv: list[str]) -> int:
     _fresh_database()
     out_dir = ROOT / "var" / "bench"
     out_dir.mkdir(parents=True, exist_ok=True)
-    names = argv or sorted(p.stem.removeprefix("bench_") for p in (ROOT / "bench").glob("bench_*.py"))
+    names = argv or sorted(
+        p.stem.removeprefix("bench_") for p in (ROOT / "bench").glob("bench_*.py")
+    )
     rows: list[tuple[str, dict[str, object]]] = []
     failed = 0
     for name in names:
@@ -62,12 +64,16 @@ def main(argv: list[str]) -> int:
             figures = [{"metric": "error", "value": float("nan"), "unit": "", "met": False}]
         elapsed = time.perf_counter() - started
         (out_dir / f"{name}.json").write_text(
-            json.dumps({"benchmark": name, "seconds": round(elapsed, 2), "figures": figures}, indent=2)
+            json.dumps(
+                {"benchmark": name, "seconds": round(elapsed, 2), "figures": figures}, indent=2
+            )
         )
         rows.extend((name, figure) for figure in figures)
 
     print()
-    header = f"{'benchmark':<12} {'metric':<58} {'value':>14} {'unit':<10} {'ratio':>8} {'goal':<10} met"
+    header = (
+        f"{'benchmark':<12} {'metric':<58} {'value':>14} {'unit':<10} {'ratio':>8} {'goal':<10} met"
+    )
     print(header)
     print("-" * len(header))
     for name, f in rows:
@@ -78,8 +84,8 @@ def main(argv: list[str]) -> int:
         met = f.get("met")
         met_s = "" if met is None else ("yes" if met else "NO")
         print(
-            f"{name:<12} {str(f.get('metric')):<58} {value_s:>14} {str(f.get('unit', '')):<10} "
-            f"{ratio_s:>8} {str(f.get('goal', '')):<10} {met_s}"
+            f"{name:<12} {f.get('metric')!s:<58} {value_s:>14} {f.get('unit', '')!s:<10} "
+            f"{ratio_s:>8} {f.get('goal', '')!s:<10} {met_s}"
         )
     print(f"\nFigures written to {out_dir.relative_to(ROOT)}/")
     return 1 if failed else 0

@@ -10,8 +10,8 @@ os.environ.setdefault("USE_TLS", "0")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 
-from config.settings import *  # noqa: E402,F403
-from config.settings import DATABASES, IS_POSTGRES, VAR_DIR  # noqa: E402
+from config.settings import *  # noqa: F403
+from config.settings import DATABASES, IS_POSTGRES, VAR_DIR
 
 if IS_POSTGRES:
     DATABASES["default"]["NAME"] = f"{DATABASES['default']['NAME']}_bench"
