@@ -22,7 +22,10 @@ _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 
 class RequestIdLogFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
+        # django.request logs a response after the middleware chain has returned (and the
+        # context variable was reset), but it attaches the request to the record.
+        request = getattr(record, "request", None)
+        record.request_id = getattr(request, "request_id", None) or request_id_var.get()
         return True
 
 
