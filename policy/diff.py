@@ -12,14 +12,14 @@ RULE_FIELDS = ("title", "expression", "message", "severity")
 
 
 def _rules(version: PolicyVersion) -> dict[str, dict[str, Any]]:
-    return {
-        r.rule_id: {f: getattr(r, f) for f in RULE_FIELDS}
-        for r in version.rules.all()
-    }
+    return {r.rule_id: {f: getattr(r, f) for f in RULE_FIELDS} for r in version.rules.all()}
 
 
 def _text(version: PolicyVersion) -> list[str]:
-    lines = ["params: " + line for line in json.dumps(version.params, indent=2, sort_keys=True).splitlines()]
+    lines = [
+        "params: " + line
+        for line in json.dumps(version.params, indent=2, sort_keys=True).splitlines()
+    ]
     for rule_id, rule in sorted(_rules(version).items()):
         lines.append(f"rule {rule_id} [{rule['severity']}] {rule['title']}")
         lines.extend(f"  expr: {line}" for line in rule["expression"].splitlines())

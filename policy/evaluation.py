@@ -70,7 +70,9 @@ class PolicyCompileError(Exception):
         self.errors = errors
 
 
-def content_hash(*, slug: str, params: Mapping[str, Any], rules: Iterable[Mapping[str, Any]]) -> str:
+def content_hash(
+    *, slug: str, params: Mapping[str, Any], rules: Iterable[Mapping[str, Any]]
+) -> str:
     """SHA-256 of the RFC 8785 canonical JSON of what a version decides with."""
     body = {
         "policy": slug,
@@ -92,7 +94,9 @@ def content_hash(*, slug: str, params: Mapping[str, Any], rules: Iterable[Mappin
     return hashlib.sha256(rfc8785.dumps(body)).hexdigest()
 
 
-def compile_rule_source(expression: str, message: str) -> tuple[CompiledExpression, CompiledMessage]:
+def compile_rule_source(
+    expression: str, message: str
+) -> tuple[CompiledExpression, CompiledMessage]:
     """Compile one rule; ``PolicyCompileError`` names the field and position on failure."""
     eng = engine()
     errors: list[RuleError] = []
@@ -111,7 +115,14 @@ def compile_rule_source(expression: str, message: str) -> tuple[CompiledExpressi
 
 
 def compile_version(
-    *, slug: str, mode: str, version_id: int, number: int, sha256: str, params: Any, rules: Sequence[Rule]
+    *,
+    slug: str,
+    mode: str,
+    version_id: int,
+    number: int,
+    sha256: str,
+    params: Any,
+    rules: Sequence[Rule],
 ) -> CompiledPolicy:
     compiled: list[CompiledRule] = []
     errors: list[RuleError] = []
@@ -194,7 +205,7 @@ def active_policies() -> list[CompiledPolicy]:
     )
     out: list[CompiledPolicy] = []
     missing: list[int] = []
-    for slug, mode, version_id, sha, _number in rows:
+    for _slug, mode, version_id, sha, _number in rows:
         hit = cache.get((version_id, sha))
         if hit is None:
             missing.append(version_id)
@@ -268,9 +279,7 @@ def evaluate(
                 message = eng.render(rule.message, activation)
                 severity = rule.severity
             else:
-                message = (
-                    f"Rule could not be evaluated ({error.message}); failing closed."
-                )
+                message = f"Rule could not be evaluated ({error.message}); failing closed."
                 severity = Severity.DENY
             item: dict[str, Any] = {
                 "policy": policy.slug,

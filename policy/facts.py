@@ -139,7 +139,7 @@ def _risk_doc(version: ModelVersion) -> dict[str, Any]:
 
 def _approval_doc(version: ModelVersion, now: datetime) -> dict[str, Any]:
     approval: Approval | None = version.current_approval
-    conditions = {key: [] for key in CONDITION_KEYS}
+    conditions: dict[str, list[str]] = {key: [] for key in CONDITION_KEYS}
     if approval is None:
         return {
             "present": False,
@@ -282,12 +282,12 @@ def resolve_version(model_slug: str, label: str | None, now: datetime) -> ModelV
         usable = Q(
             status=VersionStatus.APPROVED,
             current_approval__decision=ApprovalDecision.APPROVED,
-        ) & (
-            Q(current_approval__expires_at__isnull=True) | Q(current_approval__expires_at__gt=now)
-        )
+        ) & (Q(current_approval__expires_at__isnull=True) | Q(current_approval__expires_at__gt=now))
         version = (
             qs.annotate(
-                usable_rank=Case(When(usable, then=Value(1)), default=0, output_field=IntegerField())
+                usable_rank=Case(
+                    When(usable, then=Value(1)), default=0, output_field=IntegerField()
+                )
             )
             .order_by("-usable_rank", "-release_date", "-created_at", "-pk")
             .first()

@@ -239,8 +239,7 @@ PACKS: list[dict[str, Any]] = [
                 "title": "The approval has not expired",
                 "expression": EXEMPT + "!approval.expired",
                 "message": (
-                    "The approval of {model.slug} {version.label} expired at "
-                    "{approval.expires_at}."
+                    "The approval of {model.slug} {version.label} expired at {approval.expires_at}."
                 ),
                 "severity": "deny",
             },

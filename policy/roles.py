@@ -41,7 +41,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "policy.add_waiver",
         "policy.decide_waiver",
     ],
-    "model_owner": [*_VIEW, "policy.add_deployment", "policy.change_deployment", "policy.add_waiver"],
+    "model_owner": [
+        *_VIEW,
+        "policy.add_deployment",
+        "policy.change_deployment",
+        "policy.add_waiver",
+    ],
     "auditor": list(_VIEW),
     "viewer": list(_VIEW),
 }

@@ -63,7 +63,11 @@ def policy_detail(request: HttpRequest, slug: str) -> HttpResponse:
     form = PolicyModeForm(request.POST or None, initial={"mode": policy.mode})
     if request.method == "POST" and form.is_valid():
         try:
-            services.policy_update(actor=request.user, policy=policy, mode=form.cleaned_data["mode"])  # type: ignore[arg-type]
+            services.policy_update(
+                actor=request.user,  # type: ignore[arg-type]
+                policy=policy,
+                mode=form.cleaned_data["mode"],
+            )
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
@@ -125,7 +129,10 @@ def version_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
 @login_required
 def version_params(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     version = _get(selectors.version_get, request.user, slug, number)
-    initial = {"params": json.dumps(version.params, indent=2, sort_keys=True), "notes": version.notes}
+    initial = {
+        "params": json.dumps(version.params, indent=2, sort_keys=True),
+        "notes": version.notes,
+    }
     form = ParamsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -149,7 +156,9 @@ def version_params(request: HttpRequest, slug: str, number: int) -> HttpResponse
 
 
 @login_required
-def rule_edit(request: HttpRequest, slug: str, number: int, rule_id: str | None = None) -> HttpResponse:
+def rule_edit(
+    request: HttpRequest, slug: str, number: int, rule_id: str | None = None
+) -> HttpResponse:
     """The rule editor: the server compiles the CEL and reports errors with their position."""
     version = _get(selectors.version_get, request.user, slug, number)
     rule = _get(selectors.rule_get, request.user, slug, number, rule_id) if rule_id else None
@@ -286,7 +295,11 @@ def deployment_form(request: HttpRequest, slug: str | None = None) -> HttpRespon
         try:
             if deployment:
                 data.pop("slug")
-                deployment = services.deployment_update(actor=request.user, deployment=deployment, **data)  # type: ignore[arg-type]
+                deployment = services.deployment_update(
+                    actor=request.user,  # type: ignore[arg-type]
+                    deployment=deployment,
+                    **data,
+                )
             else:
                 deployment = services.deployment_create(
                     actor=request.user,  # type: ignore[arg-type]

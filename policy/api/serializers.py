@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from policy.models import (
@@ -98,7 +99,9 @@ def decision_response(decision: Decision) -> dict[str, Any]:
 
 class DecisionSerializer(serializers.ModelSerializer[Decision]):
     decision = serializers.CharField(source="verdict")
-    deployment = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    deployment = serializers.CharField(
+        source="deployment.slug", read_only=True, allow_null=True, default=None
+    )
     violations = FindingSerializer(many=True)
     warnings = FindingSerializer(many=True)
     waived = FindingSerializer(many=True)
@@ -155,11 +158,17 @@ class RuleUpdateSerializer(serializers.Serializer[None]):
 
 
 class VersionSerializer(serializers.ModelSerializer[PolicyVersion]):
-    policy = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    policy = serializers.CharField(
+        source="policy.slug", read_only=True, allow_null=True, default=None
+    )
     rules = RuleSerializer(many=True, read_only=True)
     status = serializers.SerializerMethodField()
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    published_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.CharField(
+        source="created_by.username", read_only=True, allow_null=True, default=None
+    )
+    published_by = serializers.CharField(
+        source="published_by.username", read_only=True, allow_null=True, default=None
+    )
 
     class Meta:
         model = PolicyVersion
@@ -230,14 +239,18 @@ class PolicyUpdateSerializer(serializers.Serializer[None]):
     mode = serializers.ChoiceField(choices=Mode.choices, required=False)
 
 
-class DiffSerializer(serializers.Serializer[None]):
-    source = serializers.IntegerField(source="from")
-    to = serializers.IntegerField()
-    params = serializers.ListField(child=serializers.DictField())
-    added = serializers.ListField(child=serializers.CharField())
-    removed = serializers.ListField(child=serializers.CharField())
-    changed = serializers.ListField(child=serializers.DictField())
-    unified = serializers.ListField(child=serializers.CharField())
+DiffSerializer = inline_serializer(
+    "PolicyVersionDiff",
+    fields={
+        "from": serializers.IntegerField(),
+        "to": serializers.IntegerField(),
+        "params": serializers.ListField(child=serializers.DictField()),
+        "added": serializers.ListField(child=serializers.CharField()),
+        "removed": serializers.ListField(child=serializers.CharField()),
+        "changed": serializers.ListField(child=serializers.DictField()),
+        "unified": serializers.ListField(child=serializers.CharField()),
+    },
+)
 
 
 class SimulationResultSerializer(serializers.Serializer[None]):
@@ -269,8 +282,10 @@ class DeploymentSerializer(serializers.ModelSerializer[Deployment]):
     region = serializers.CharField(source="region.code", read_only=True)
     use_case = serializers.CharField(source="use_case.slug", read_only=True)
     owner = serializers.CharField(source="owner.username", read_only=True)
-    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    last_decision = serializers.SlugRelatedField(slug_field="decision_id", read_only=True)
+    team = serializers.CharField(source="team.slug", read_only=True, allow_null=True, default=None)
+    last_decision = serializers.CharField(
+        source="last_decision.decision_id", read_only=True, allow_null=True, default=None
+    )
     last_verdict = serializers.CharField(
         source="last_decision.verdict", read_only=True, allow_null=True, default=None
     )
@@ -340,16 +355,24 @@ class DeploymentUpdateSerializer(serializers.Serializer[None]):
 
 
 class WaiverSerializer(serializers.ModelSerializer[Waiver]):
-    policy = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    deployment = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    policy = serializers.CharField(
+        source="policy.slug", read_only=True, allow_null=True, default=None
+    )
+    deployment = serializers.CharField(
+        source="deployment.slug", read_only=True, allow_null=True, default=None
+    )
     model = serializers.CharField(
         source="model_version.model.slug", read_only=True, allow_null=True, default=None
     )
     version = serializers.CharField(
         source="model_version.label", read_only=True, allow_null=True, default=None
     )
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    requested_by = serializers.CharField(
+        source="requested_by.username", read_only=True, allow_null=True, default=None
+    )
+    decided_by = serializers.CharField(
+        source="decided_by.username", read_only=True, allow_null=True, default=None
+    )
     in_force = serializers.SerializerMethodField()
 
     class Meta:
@@ -392,6 +415,8 @@ class WaiverDecisionSerializer(serializers.Serializer[None]):
 
 
 class RegionSerializer(serializers.ModelSerializer[Region]):
+    jurisdiction = serializers.CharField(help_text="EU (EU/EEA), UK, CH, US, CA, JP, CN, ...")
+
     class Meta:
         model = Region
         fields = ["code", "provider", "name", "country", "jurisdiction", "eu_adequacy"]

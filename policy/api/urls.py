@@ -40,7 +40,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("policy/waivers/", views.WaiverListView.as_view(), name="api-waivers"),
     path("policy/waivers/<int:pk>/", views.WaiverDetailView.as_view(), name="api-waiver"),
     path(
-        "policy/waivers/<int:pk>/approve", views.WaiverApproveView.as_view(), name="api-waiver-approve"
+        "policy/waivers/<int:pk>/approve",
+        views.WaiverApproveView.as_view(),
+        name="api-waiver-approve",
     ),
     path(
         "policy/waivers/<int:pk>/reject", views.WaiverRejectView.as_view(), name="api-waiver-reject"

@@ -213,7 +213,11 @@ class VersionDetailView(PolicyScoped):
         version = selectors.version_get(request.user, slug, number)
         body = VersionUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        version = services.version_update(actor=request.user, version=version, **body.validated_data)  # type: ignore[arg-type]
+        version = services.version_update(
+            actor=request.user,  # type: ignore[arg-type]
+            version=version,
+            **body.validated_data,
+        )
         return Response(VersionSerializer(version).data)
 
 
@@ -246,7 +250,9 @@ class VersionDiffView(PolicyScoped):
         version = selectors.version_get(request.user, slug, number)
         against = request.query_params.get("against")
         if against is not None and not against.isdigit():
-            raise DomainError("'against' must be a version number.", fields={"against": ["Number."]})
+            raise DomainError(
+                "'against' must be a version number.", fields={"against": ["Number."]}
+            )
         other = selectors.version_get(
             request.user, slug, int(against) if against else max(number - 1, 1)
         )
@@ -271,7 +277,9 @@ class RuleListView(PolicyScoped):
 class RuleDetailView(PolicyScoped):
     @extend_schema(responses=RuleSerializer)
     def get(self, request: Request, slug: str, number: int, rule_id: str) -> Response:
-        return Response(RuleSerializer(selectors.rule_get(request.user, slug, number, rule_id)).data)
+        return Response(
+            RuleSerializer(selectors.rule_get(request.user, slug, number, rule_id)).data
+        )
 
     @extend_schema(request=RuleUpdateSerializer, responses=RuleSerializer)
     def patch(self, request: Request, slug: str, number: int, rule_id: str) -> Response:
@@ -324,7 +332,9 @@ class DeploymentListView(ListMixin, PolicyScoped):
 class DeploymentDetailView(PolicyScoped):
     @extend_schema(responses=DeploymentSerializer)
     def get(self, request: Request, reference: str) -> Response:
-        return Response(DeploymentSerializer(selectors.deployment_get(request.user, reference)).data)
+        return Response(
+            DeploymentSerializer(selectors.deployment_get(request.user, reference)).data
+        )
 
     @extend_schema(request=DeploymentUpdateSerializer, responses=DeploymentSerializer)
     def patch(self, request: Request, reference: str) -> Response:
@@ -338,7 +348,9 @@ class DeploymentDetailView(PolicyScoped):
                 model or deployment.model_version.model.slug, label
             )
         services.deployment_update(actor=request.user, deployment=deployment, **data)  # type: ignore[arg-type]
-        return Response(DeploymentSerializer(selectors.deployment_get(request.user, reference)).data)
+        return Response(
+            DeploymentSerializer(selectors.deployment_get(request.user, reference)).data
+        )
 
 
 class DeploymentEvaluateView(PolicyScoped):

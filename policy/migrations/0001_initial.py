@@ -7,211 +7,592 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('registry', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("registry", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Region',
+            name="Region",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(help_text='e.g. eu-west-1, westeurope', max_length=64, unique=True)),
-                ('provider', models.CharField(choices=[('aws', 'AWS'), ('azure', 'Azure'), ('gcp', 'Google Cloud'), ('on_prem', 'On-premises')], max_length=16)),
-                ('name', models.CharField(max_length=120)),
-                ('country', models.CharField(help_text='ISO 3166-1 alpha-2', max_length=2)),
-                ('jurisdiction', models.CharField(choices=[('EU', 'EU / EEA'), ('UK', 'United Kingdom'), ('CH', 'Switzerland'), ('US', 'United States'), ('CA', 'Canada'), ('BR', 'Brazil'), ('JP', 'Japan'), ('KR', 'South Korea'), ('IN', 'India'), ('SG', 'Singapore'), ('AU', 'Australia'), ('HK', 'Hong Kong'), ('CN', 'China'), ('AE', 'United Arab Emirates'), ('IL', 'Israel'), ('ZA', 'South Africa'), ('OTHER', 'Other')], max_length=8)),
-                ('eu_adequacy', models.BooleanField(default=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        help_text="e.g. eu-west-1, westeurope", max_length=64, unique=True
+                    ),
+                ),
+                (
+                    "provider",
+                    models.CharField(
+                        choices=[
+                            ("aws", "AWS"),
+                            ("azure", "Azure"),
+                            ("gcp", "Google Cloud"),
+                            ("on_prem", "On-premises"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("country", models.CharField(help_text="ISO 3166-1 alpha-2", max_length=2)),
+                (
+                    "jurisdiction",
+                    models.CharField(
+                        choices=[
+                            ("EU", "EU / EEA"),
+                            ("UK", "United Kingdom"),
+                            ("CH", "Switzerland"),
+                            ("US", "United States"),
+                            ("CA", "Canada"),
+                            ("BR", "Brazil"),
+                            ("JP", "Japan"),
+                            ("KR", "South Korea"),
+                            ("IN", "India"),
+                            ("SG", "Singapore"),
+                            ("AU", "Australia"),
+                            ("HK", "Hong Kong"),
+                            ("CN", "China"),
+                            ("AE", "United Arab Emirates"),
+                            ("IL", "Israel"),
+                            ("ZA", "South Africa"),
+                            ("OTHER", "Other"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("eu_adequacy", models.BooleanField(default=False)),
             ],
             options={
-                'ordering': ['provider', 'code'],
+                "ordering": ["provider", "code"],
             },
         ),
         migrations.CreateModel(
-            name='UseCase',
+            name="UseCase",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=64, unique=True)),
-                ('name', models.CharField(max_length=160)),
-                ('eu_ai_act_class', models.CharField(choices=[('prohibited', 'Prohibited (Art. 5)'), ('high', 'High risk (Annex III)'), ('limited', 'Limited risk (transparency, Art. 50)'), ('minimal', 'Minimal risk')], max_length=16)),
-                ('legal_reference', models.CharField(blank=True, help_text='e.g. Annex III 4(a)', max_length=120)),
-                ('description', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=64, unique=True)),
+                ("name", models.CharField(max_length=160)),
+                (
+                    "eu_ai_act_class",
+                    models.CharField(
+                        choices=[
+                            ("prohibited", "Prohibited (Art. 5)"),
+                            ("high", "High risk (Annex III)"),
+                            ("limited", "Limited risk (transparency, Art. 50)"),
+                            ("minimal", "Minimal risk"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "legal_reference",
+                    models.CharField(blank=True, help_text="e.g. Annex III 4(a)", max_length=120),
+                ),
+                ("description", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Decision',
+            name="Decision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('decision_id', models.CharField(max_length=40, unique=True)),
-                ('model_slug', models.CharField(db_index=True, max_length=100)),
-                ('version_label', models.CharField(blank=True, max_length=100)),
-                ('verdict', models.CharField(choices=[('allow', 'Allow'), ('deny', 'Deny')], db_index=True, max_length=8)),
-                ('input', models.JSONField()),
-                ('violations', models.JSONField(default=list)),
-                ('warnings', models.JSONField(default=list)),
-                ('waived', models.JSONField(default=list)),
-                ('audit_only', models.JSONField(default=list)),
-                ('evaluated', models.JSONField(default=list)),
-                ('actor_label', models.CharField(blank=True, max_length=200)),
-                ('source', models.CharField(help_text='api, web, deployment, reevaluation', max_length=32)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('evaluation_us', models.PositiveIntegerField(default=0)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("decision_id", models.CharField(max_length=40, unique=True)),
+                ("model_slug", models.CharField(db_index=True, max_length=100)),
+                ("version_label", models.CharField(blank=True, max_length=100)),
+                (
+                    "verdict",
+                    models.CharField(
+                        choices=[("allow", "Allow"), ("deny", "Deny")], db_index=True, max_length=8
+                    ),
+                ),
+                ("input", models.JSONField()),
+                ("violations", models.JSONField(default=list)),
+                ("warnings", models.JSONField(default=list)),
+                ("waived", models.JSONField(default=list)),
+                ("audit_only", models.JSONField(default=list)),
+                ("evaluated", models.JSONField(default=list)),
+                ("actor_label", models.CharField(blank=True, max_length=200)),
+                (
+                    "source",
+                    models.CharField(help_text="api, web, deployment, reevaluation", max_length=32),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                ("evaluation_us", models.PositiveIntegerField(default=0)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Deployment',
+            name="Deployment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=100, unique=True)),
-                ('name', models.CharField(blank=True, max_length=200)),
-                ('environment', models.CharField(choices=[('dev', 'Development'), ('staging', 'Staging'), ('prod', 'Production')], max_length=8)),
-                ('hosting', models.CharField(choices=[('self_hosted', 'Self-hosted'), ('vendor_api', 'Vendor API'), ('managed', 'Managed (cloud platform)')], max_length=16)),
-                ('data_classes', models.JSONField(blank=True, default=list)),
-                ('data_subject_region', models.CharField(choices=[('EU', 'EU / EEA'), ('UK', 'United Kingdom'), ('CH', 'Switzerland'), ('US', 'United States'), ('CA', 'Canada'), ('BR', 'Brazil'), ('JP', 'Japan'), ('KR', 'South Korea'), ('IN', 'India'), ('SG', 'Singapore'), ('AU', 'Australia'), ('HK', 'Hong Kong'), ('CN', 'China'), ('AE', 'United Arab Emirates'), ('IL', 'Israel'), ('ZA', 'South Africa'), ('OTHER', 'Other')], default='EU', max_length=8)),
-                ('expected_mau', models.BigIntegerField(blank=True, null=True)),
-                ('commercial', models.BooleanField(default=True)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('blocked', 'Blocked')], db_index=True, default='active', max_length=8)),
-                ('blocked_at', models.DateTimeField(blank=True, null=True)),
-                ('last_evaluated_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('last_decision', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='policy.decision')),
-                ('model_version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deployments', to='registry.modelversion')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.team')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deployments', to='policy.region')),
-                ('use_case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deployments', to='policy.usecase')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=100, unique=True)),
+                ("name", models.CharField(blank=True, max_length=200)),
+                (
+                    "environment",
+                    models.CharField(
+                        choices=[
+                            ("dev", "Development"),
+                            ("staging", "Staging"),
+                            ("prod", "Production"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "hosting",
+                    models.CharField(
+                        choices=[
+                            ("self_hosted", "Self-hosted"),
+                            ("vendor_api", "Vendor API"),
+                            ("managed", "Managed (cloud platform)"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("data_classes", models.JSONField(blank=True, default=list)),
+                (
+                    "data_subject_region",
+                    models.CharField(
+                        choices=[
+                            ("EU", "EU / EEA"),
+                            ("UK", "United Kingdom"),
+                            ("CH", "Switzerland"),
+                            ("US", "United States"),
+                            ("CA", "Canada"),
+                            ("BR", "Brazil"),
+                            ("JP", "Japan"),
+                            ("KR", "South Korea"),
+                            ("IN", "India"),
+                            ("SG", "Singapore"),
+                            ("AU", "Australia"),
+                            ("HK", "Hong Kong"),
+                            ("CN", "China"),
+                            ("AE", "United Arab Emirates"),
+                            ("IL", "Israel"),
+                            ("ZA", "South Africa"),
+                            ("OTHER", "Other"),
+                        ],
+                        default="EU",
+                        max_length=8,
+                    ),
+                ),
+                ("expected_mau", models.BigIntegerField(blank=True, null=True)),
+                ("commercial", models.BooleanField(default=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "Active"), ("blocked", "Blocked")],
+                        db_index=True,
+                        default="active",
+                        max_length=8,
+                    ),
+                ),
+                ("blocked_at", models.DateTimeField(blank=True, null=True)),
+                ("last_evaluated_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "last_decision",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="policy.decision",
+                    ),
+                ),
+                (
+                    "model_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deployments",
+                        to="registry.modelversion",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="accounts.team",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deployments",
+                        to="policy.region",
+                    ),
+                ),
+                (
+                    "use_case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deployments",
+                        to="policy.usecase",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['slug'],
+                "ordering": ["slug"],
             },
         ),
         migrations.AddField(
-            model_name='decision',
-            name='deployment',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='decisions', to='policy.deployment'),
+            model_name="decision",
+            name="deployment",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="decisions",
+                to="policy.deployment",
+            ),
         ),
         migrations.CreateModel(
-            name='Policy',
+            name="Policy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=64, unique=True)),
-                ('name', models.CharField(max_length=160)),
-                ('description', models.TextField(blank=True)),
-                ('mode', models.CharField(choices=[('enforce', 'Enforce'), ('audit', 'Audit (dry run)')], default='enforce', max_length=8)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=64, unique=True)),
+                ("name", models.CharField(max_length=160)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[("enforce", "Enforce"), ("audit", "Audit (dry run)")],
+                        default="enforce",
+                        max_length=8,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'policies',
-                'ordering': ['name'],
-                'permissions': [('publish_policy', 'Can publish policy versions')],
+                "verbose_name_plural": "policies",
+                "ordering": ["name"],
+                "permissions": [("publish_policy", "Can publish policy versions")],
             },
         ),
         migrations.CreateModel(
-            name='PolicyVersion',
+            name="PolicyVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('params', models.JSONField(blank=True, default=dict)),
-                ('notes', models.TextField(blank=True)),
-                ('sha256', models.CharField(blank=True, max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('policy', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='policy.policy')),
-                ('published_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                ("params", models.JSONField(blank=True, default=dict)),
+                ("notes", models.TextField(blank=True)),
+                ("sha256", models.CharField(blank=True, max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="policy.policy",
+                    ),
+                ),
+                (
+                    "published_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['policy', '-number'],
+                "ordering": ["policy", "-number"],
             },
         ),
         migrations.AddField(
-            model_name='policy',
-            name='active_version',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='policy.policyversion'),
+            model_name="policy",
+            name="active_version",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="policy.policyversion",
+            ),
         ),
         migrations.CreateModel(
-            name='ReevaluationJob',
+            name="ReevaluationJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(max_length=200)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='queued', max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('evaluated', models.PositiveIntegerField(default=0)),
-                ('newly_blocked', models.PositiveIntegerField(default=0)),
-                ('newly_allowed', models.PositiveIntegerField(default=0)),
-                ('error', models.TextField(blank=True)),
-                ('model_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='registry.modelversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reason", models.CharField(max_length=200)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("evaluated", models.PositiveIntegerField(default=0)),
+                ("newly_blocked", models.PositiveIntegerField(default=0)),
+                ("newly_allowed", models.PositiveIntegerField(default=0)),
+                ("error", models.TextField(blank=True)),
+                (
+                    "model_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="registry.modelversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Rule',
+            name="Rule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rule_id', models.SlugField(help_text='Stable across versions; waivers name it', max_length=64)),
-                ('title', models.CharField(blank=True, max_length=200)),
-                ('expression', models.TextField(help_text='CEL; must be true for the deployment to comply')),
-                ('message', models.TextField(help_text='Shown when the rule fails; {cel} placeholders allowed')),
-                ('severity', models.CharField(choices=[('deny', 'Deny'), ('warn', 'Warn')], default='deny', max_length=8)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rules', to='policy.policyversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "rule_id",
+                    models.SlugField(
+                        help_text="Stable across versions; waivers name it", max_length=64
+                    ),
+                ),
+                ("title", models.CharField(blank=True, max_length=200)),
+                (
+                    "expression",
+                    models.TextField(help_text="CEL; must be true for the deployment to comply"),
+                ),
+                (
+                    "message",
+                    models.TextField(
+                        help_text="Shown when the rule fails; {cel} placeholders allowed"
+                    ),
+                ),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[("deny", "Deny"), ("warn", "Warn")], default="deny", max_length=8
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rules",
+                        to="policy.policyversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['version', 'position', 'rule_id'],
+                "ordering": ["version", "position", "rule_id"],
             },
         ),
         migrations.CreateModel(
-            name='Waiver',
+            name="Waiver",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rule_id', models.SlugField(max_length=64)),
-                ('justification', models.TextField()),
-                ('expires_at', models.DateTimeField()),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('revoked', 'Revoked')], db_index=True, default='pending', max_length=10)),
-                ('requested_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('comment', models.TextField(blank=True)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('deployment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='waivers', to='policy.deployment')),
-                ('model_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='waivers', to='registry.modelversion')),
-                ('policy', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='waivers', to='policy.policy')),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("rule_id", models.SlugField(max_length=64)),
+                ("justification", models.TextField()),
+                ("expires_at", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("revoked", "Revoked"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("requested_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("comment", models.TextField(blank=True)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "deployment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="waivers",
+                        to="policy.deployment",
+                    ),
+                ),
+                (
+                    "model_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="waivers",
+                        to="registry.modelversion",
+                    ),
+                ),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="waivers",
+                        to="policy.policy",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-requested_at'],
-                'permissions': [('decide_waiver', 'Can approve or reject waivers')],
+                "ordering": ["-requested_at"],
+                "permissions": [("decide_waiver", "Can approve or reject waivers")],
             },
         ),
         migrations.AddConstraint(
-            model_name='policyversion',
-            constraint=models.UniqueConstraint(fields=('policy', 'number'), name='unique_policy_version'),
+            model_name="policyversion",
+            constraint=models.UniqueConstraint(
+                fields=("policy", "number"), name="unique_policy_version"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='rule',
-            constraint=models.UniqueConstraint(fields=('version', 'rule_id'), name='unique_rule_per_version'),
+            model_name="rule",
+            constraint=models.UniqueConstraint(
+                fields=("version", "rule_id"), name="unique_rule_per_version"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='waiver',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('deployment__isnull', False), ('model_version__isnull', True)), models.Q(('deployment__isnull', True), ('model_version__isnull', False)), _connector='OR'), name='waiver_has_one_subject'),
+            model_name="waiver",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("deployment__isnull", False), ("model_version__isnull", True)),
+                    models.Q(("deployment__isnull", True), ("model_version__isnull", False)),
+                    _connector="OR",
+                ),
+                name="waiver_has_one_subject",
+            ),
         ),
     ]

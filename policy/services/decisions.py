@@ -14,7 +14,13 @@ from django.utils import timezone
 from audit.models import Outcome as AuditOutcome
 from audit.services import record_event
 from policy.evaluation import CompiledPolicy, Outcome, active_policies, evaluate
-from policy.facts import DeploymentSpec, Facts, facts_for_spec, find_deployment, facts_for_deployment
+from policy.facts import (
+    DeploymentSpec,
+    Facts,
+    facts_for_deployment,
+    facts_for_spec,
+    find_deployment,
+)
 from policy.models import Decision, Verdict, Waiver, WaiverStatus
 
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import models, transaction
@@ -313,7 +313,10 @@ def stale_deployments(now: datetime | None = None) -> list[Deployment]:
     for deployment_id, version_id, expires_at in lapsed.values_list(
         "deployment_id", "model_version_id", "expires_at"
     ):
-        for key, bucket in ((deployment_id, lapsed_for_deployment), (version_id, lapsed_for_version)):
+        for key, bucket in (
+            (deployment_id, lapsed_for_deployment),
+            (version_id, lapsed_for_version),
+        ):
             if key is not None and (key not in bucket or bucket[key] < expires_at):
                 bucket[key] = expires_at
     candidates = deployment_queryset().filter(
@@ -346,7 +349,7 @@ def sweep_expired() -> ReevaluationJob | None:
 
     stuck = ReevaluationJob.objects.filter(
         status=ReevaluationJob.Status.QUEUED,
-        created_at__lte=timezone.now() - timezone.timedelta(minutes=5),
+        created_at__lte=timezone.now() - timedelta(minutes=5),
     ).values_list("pk", flat=True)
     for job_id in stuck:
         _enqueue(reevaluate_deployments, job_id)
@@ -354,8 +357,10 @@ def sweep_expired() -> ReevaluationJob | None:
     if not due:
         return None
     job = ReevaluationJob.objects.create(
-        reason="approval or waiver expired", status=ReevaluationJob.Status.RUNNING,
-        started_at=timezone.now(), attempts=1,
+        reason="approval or waiver expired",
+        status=ReevaluationJob.Status.RUNNING,
+        started_at=timezone.now(),
+        attempts=1,
     )
     evaluated, blocked, unblocked = reevaluate(due)
     ReevaluationJob.objects.filter(pk=job.pk).update(

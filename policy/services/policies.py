@@ -149,7 +149,11 @@ def version_create_draft(
         actor=actor,
         action="policy.version_created",
         target=version,
-        changes={"policy": policy.slug, "number": number, "from": source.number if source else None},
+        changes={
+            "policy": policy.slug,
+            "number": number,
+            "from": source.number if source else None,
+        },
     )
     return version
 

@@ -25,7 +25,9 @@ def simulate_version(*, actor: User, version: PolicyVersion) -> dict[str, Any]:
     try:
         candidate = compiled_version(version)
     except PolicyCompileError as exc:
-        raise DomainError(f"Cannot simulate {version}: {exc.errors[0]}", code="invalid_cel") from None
+        raise DomainError(
+            f"Cannot simulate {version}: {exc.errors[0]}", code="invalid_cel"
+        ) from None
     current = active_policies()
     proposed = [p for p in current if p.slug != candidate.slug] + [candidate]
     proposed.sort(key=lambda p: p.slug)

@@ -41,7 +41,9 @@ def waiver_request(
             f"Policy {policy.slug} has no rule {rule_id!r}.", fields={"rule_id": ["Unknown rule."]}
         )
     if not (justification or "").strip():
-        raise DomainError("Say why the rule should be waived.", fields={"justification": ["Required."]})
+        raise DomainError(
+            "Say why the rule should be waived.", fields={"justification": ["Required."]}
+        )
     now = timezone.now()
     if expires_at <= now:
         raise DomainError("The expiry must be in the future.", fields={"expires_at": ["Past."]})

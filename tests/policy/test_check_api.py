@@ -56,8 +56,12 @@ def test_it_denies_with_reasons_and_records_a_denied_event(packs, ci):
     approved_version(slug="eu-only", conditions={"jurisdictions": ["EU"]})
     response = ci.post(
         CHECK,
-        spec(model="eu-only", region="us-east-1", use_case="customer-support-chatbot",
-             data_classification=["pii"]),
+        spec(
+            model="eu-only",
+            region="us-east-1",
+            use_case="customer-support-chatbot",
+            data_classification=["pii"],
+        ),
         format="json",
     )
     assert response.status_code == 200

@@ -39,7 +39,9 @@ def test_a_deployment_is_evaluated_on_create_and_update(eu_only, make_deployment
     deployment = deployment_update(actor=owner, deployment=deployment, region="us-east-1")
     assert deployment.status == "blocked" and deployment.blocked_at is not None
     assert deployment.last_decision.verdict == "deny"
-    assert AuditEvent.objects.filter(action="deployment.blocked", target_id=str(deployment.pk)).exists()
+    assert AuditEvent.objects.filter(
+        action="deployment.blocked", target_id=str(deployment.pk)
+    ).exists()
     assert Decision.objects.filter(deployment=deployment).count() == 2
 
 
@@ -48,9 +50,12 @@ def test_a_viewer_cannot_register_deployments(eu_only, bearer, viewer):
         "slug": "x", "model": "eu-only", "environment": "dev", "region": "eu-west-1",
         "hosting": "self_hosted", "use_case": "coding-assistant",
     }  # fmt: skip
-    assert bearer(viewer, "policy:write").post(
-        "/api/v1/policy/deployments/", body, format="json"
-    ).status_code == 403
+    assert (
+        bearer(viewer, "policy:write")
+        .post("/api/v1/policy/deployments/", body, format="json")
+        .status_code
+        == 403
+    )
 
 
 def test_deployments_over_the_api(eu_only, bearer, owner):
@@ -64,7 +69,9 @@ def test_deployments_over_the_api(eu_only, bearer, owner):
     assert response.json()["status"] == "blocked"
     listed = client.get("/api/v1/policy/deployments/?status=blocked").json()
     assert [d["slug"] for d in listed["results"]] == ["api-bot"]
-    response = client.patch("/api/v1/policy/deployments/api-bot/", {"region": "eu-west-1"}, format="json")
+    response = client.patch(
+        "/api/v1/policy/deployments/api-bot/", {"region": "eu-west-1"}, format="json"
+    )
     assert response.json()["status"] == "active"
 
 
@@ -128,7 +135,9 @@ def test_waivers_over_the_api(eu_only, make_deployment, bearer, owner, approver)
     created = requester.post("/api/v1/policy/waivers/", body, format="json")
     assert created.status_code == 201, created.json()
     pk = created.json()["id"]
-    assert requester.post(f"/api/v1/policy/waivers/{pk}/approve", {}, format="json").status_code == 403
+    assert (
+        requester.post(f"/api/v1/policy/waivers/{pk}/approve", {}, format="json").status_code == 403
+    )
     approved = bearer(approver, "policy:write").post(
         f"/api/v1/policy/waivers/{pk}/approve", {"comment": "ok"}, format="json"
     )

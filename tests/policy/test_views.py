@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from policy.facts import DeploymentSpec
 from policy.models import Deployment, Policy, Waiver
 from policy.services import check_spec, version_create_draft
-from policy.facts import DeploymentSpec
 from tests.policy.factories import approved_version
 
 pytestmark = pytest.mark.django_db
