@@ -147,6 +147,5 @@ def test_the_number_of_queries_per_check_is_constant(packs, ci, make_user):
     # token (1), version + evals (2), region (1), use case (1), active policies (1),
     # waivers (1), then the decision and its audit event (insert, chain head lock, event
     # insert, head update) plus savepoint/transaction statements.
-    assert counts[0] <= 14, counts
-    print("queries per check", counts)
+    assert counts[0] <= 14, counts  # 13 on both databases today
     assert small.pk != big.pk
