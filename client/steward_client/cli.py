@@ -60,6 +60,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK if result.get("decision") == "allow" else EXIT_DENY
 
 
+def cmd_ping(args: argparse.Namespace) -> int:
+    client = Client.from_env(args.url, args.token)
+    client.request("GET", "/api/v1/policy/ping")
+    print(f"ok: {client.base_url} answers and the token has the policy:check scope")
+    return EXIT_OK
+
+
 def cmd_whoami(args: argparse.Namespace) -> int:
     client = Client.from_env(args.url, args.token)
     me = client.request("GET", "/api/v1/me/")
@@ -89,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--json", action="store_true", help="Print the full decision as JSON")
     check.set_defaults(func=cmd_check)
+
+    ping = sub.add_parser("ping", help="Check the URL and the token (exit 0 ok, 2 otherwise)")
+    ping.set_defaults(func=cmd_ping)
 
     whoami = sub.add_parser("whoami", help="Show who the token belongs to")
     whoami.add_argument("--json", action="store_true")

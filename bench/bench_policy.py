@@ -1,0 +1,326 @@
+"""Policy decisions: in-process cost against the raw CEL programs, and HTTP throughput
+against a no-op authenticated endpoint in the same gunicorn server under the same load.
+
+In-process: a realistic deployment (an approved open-weights model, a limited-risk use case
+with personal data in an EU region: one warning) against the four seeded packs, warm caches.
+Baseline: the same compiled programs evaluated on activations prepared beforehand.
+
+HTTP: gunicorn (gthread) on a free loopback port against the bench database; 32 client
+threads with keep-alive ``http.client`` connections for a fixed duration, first against
+``GET /api/v1/policy/ping`` (token auth, nothing else), then ``POST /api/v1/policy/check``
+(which also stores the decision and its audit event). The load generator shares the 2 cores
+with the server, equally for both runs.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+CLIENTS = 32
+DURATION_S = float(os.environ.get("BENCH_POLICY_SECONDS", "12"))
+N_INPROC = 3000
+
+SPEC = {
+    "model": "bench-llama",
+    "environment": "prod",
+    "region": "eu-west-1",
+    "use_case": "customer-support-chatbot",
+    "data_classification": ["pii"],
+}
+
+
+def _setup() -> tuple[Any, str]:
+    from django.utils import timezone
+
+    from accounts.models import User
+    from accounts.roles import sync_role_groups
+    from accounts.services import token_create
+    from policy.seed import _seed_catalogs, _seed_packs
+    from registry.models import (
+        AIModel,
+        Approval,
+        EvalResult,
+        License,
+        ModelVersion,
+        RiskAssessment,
+    )
+
+    sync_role_groups()
+    from django.contrib.auth.models import Group
+
+    author, _ = User.objects.get_or_create(username="bench-ciso")
+    author.groups.add(Group.objects.get(name="approver"))
+    bot, _ = User.objects.get_or_create(username="bench-ci", is_service_account=True)
+    bot.groups.add(Group.objects.get(name="viewer"))
+    _seed_catalogs()
+    _seed_packs(author)
+    lic, _ = License.objects.get_or_create(
+        spdx_id="LicenseRef-bench-llama",
+        defaults={
+            "name": "Bench Llama licence",
+            "category": "open_weights_restricted",
+            "user_threshold_mau": 700_000_000,
+        },
+    )
+    model, _ = AIModel.objects.get_or_create(
+        slug="bench-llama",
+        defaults={
+            "name": "Bench Llama",
+            "provider": "Meta",
+            "provider_jurisdiction": "US",
+            "access": "open_weights",
+            "license": lic,
+        },
+    )
+    version, created = ModelVersion.objects.get_or_create(
+        model=model, label="3.1", defaults={"status": "approved", "created_by": author}
+    )
+    if created:
+        approval = Approval.objects.create(
+            version=version,
+            requested_by=bot,
+            decided_by=author,
+            decision="approved",
+            decided_at=timezone.now(),
+            conditions={"jurisdictions": ["EU"], "data_classes": ["internal", "pii"]},
+            expires_at=timezone.now() + timedelta(days=365),
+        )
+        version.current_approval = approval
+        version.save()
+        RiskAssessment.objects.create(version=version, eu_ai_act_class="gpai", computed_grade="low")
+        for bench, value in (("mmlu", 69.4), ("humaneval", 72.6), ("gsm8k", 84.5)):
+            EvalResult.objects.create(
+                version=version,
+                benchmark=bench,
+                metric="acc",
+                value=value,
+                source_kind="vendor_reported",
+            )
+    _, secret = token_create(
+        actor=bot, owner=bot, name=f"bench-{time.time_ns()}", scopes=["policy:check"]
+    )
+    return bot, secret
+
+
+def _in_process(actor: Any) -> list[dict[str, Any]]:
+    from datetime import datetime
+
+    from policy.engine import engine
+    from policy.evaluation import active_policies, evaluate
+    from policy.facts import DeploymentSpec, facts_for_spec
+    from policy.services import check_spec
+
+    spec = DeploymentSpec(**SPEC)  # type: ignore[arg-type]
+    facts = facts_for_spec(spec)
+    policies = active_policies()
+    doc = facts.input
+    eng = engine()
+    now = datetime.fromisoformat(doc["now"])
+    n_rules = sum(len(p.rules) for p in policies)
+
+    # Baseline: the compiled programs alone, on activations prepared once (input converted).
+    prepared = [
+        (eng.activation({**doc, "now": now, "params": p.params}), p.rules) for p in policies
+    ]
+    for act, rules in prepared:
+        for rule in rules:
+            rule.expression.expression.eval(act).plain_value()
+    started = time.perf_counter()
+    for _ in range(N_INPROC):
+        for act, rules in prepared:
+            for rule in rules:
+                rule.expression.expression.eval(act).plain_value()
+    raw_us = (time.perf_counter() - started) / N_INPROC * 1e6
+
+    outcome = evaluate(doc, policies, set(), now)
+    assert outcome.verdict == "allow" and outcome.warnings, outcome
+    started = time.perf_counter()
+    for _ in range(N_INPROC):
+        evaluate(doc, policies, set(), now)
+    decision_us = (time.perf_counter() - started) / N_INPROC * 1e6
+
+    n_full = 300
+    check_spec(actor=actor, spec=spec, source="bench")
+    started = time.perf_counter()
+    for _ in range(n_full):
+        check_spec(actor=actor, spec=spec, source="bench")
+    full_us = (time.perf_counter() - started) / n_full * 1e6
+    ratio = decision_us / raw_us
+    return [
+        {
+            "metric": f"raw CEL programs, prepared input ({n_rules} rules)",
+            "value": raw_us,
+            "unit": "µs",
+        },
+        {
+            "metric": "in-process decision (input doc → verdict, 4 packs)",
+            "value": decision_us,
+            "unit": "µs",
+            "ratio": ratio,
+            "goal": "<= 3",
+            "met": ratio <= 3,
+        },
+        {
+            "metric": "full check service (facts from DB, store + audit)",
+            "value": full_us,
+            "unit": "µs",
+            "ratio": full_us / raw_us,
+        },
+    ]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _load(port: int, method: str, path: str, body: bytes | None, token: str) -> dict[str, float]:
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    latencies: list[list[float]] = [[] for _ in range(CLIENTS)]
+    errors = [0] * CLIENTS
+    start_at = time.perf_counter() + 0.2
+    deadline = start_at + DURATION_S
+
+    def client(i: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while time.perf_counter() < start_at:
+            time.sleep(0.01)
+        while True:
+            t0 = time.perf_counter()
+            if t0 >= deadline:
+                break
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                if response.status != 200:
+                    errors[i] += 1
+                    continue
+            except (OSError, http.client.HTTPException):
+                errors[i] += 1
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                continue
+            latencies[i].append(time.perf_counter() - t0)
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    all_lat = sorted(x for per in latencies for x in per)
+    count = len(all_lat)
+    return {
+        "rps": count / DURATION_S,
+        "p50_ms": statistics.median(all_lat) * 1000 if all_lat else float("nan"),
+        "p99_ms": all_lat[min(count - 1, int(count * 0.99))] * 1000 if all_lat else float("nan"),
+        "errors": float(sum(errors)),
+    }
+
+
+def _http(token: str) -> list[dict[str, Any]]:
+    port = _free_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "PYTHONPATH": str(ROOT)}
+    log = (ROOT / "var" / "bench" / "gunicorn-policy.log").open("wb")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--worker-class",
+            "gthread",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--keep-alive",
+            "10",
+            "--backlog",
+            "256",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError("gunicorn did not start; see var/bench/gunicorn-policy.log")
+        body = json.dumps(SPEC).encode()
+        # Warm every worker (compiled policies are cached per process).
+        _load_short = _load
+        global DURATION_S
+        saved, DURATION_S = DURATION_S, 1.0
+        _load_short(port, "POST", "/api/v1/policy/check", body, token)
+        _load_short(port, "GET", "/api/v1/policy/ping", None, token)
+        DURATION_S = saved
+        ping = _load(port, "GET", "/api/v1/policy/ping", None, token)
+        check = _load(port, "POST", "/api/v1/policy/check", body, token)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+    ratio = check["rps"] / ping["rps"] if ping["rps"] else float("nan")
+    return [
+        {"metric": f"HTTP ping (no-op), {CLIENTS} clients", "value": ping["rps"], "unit": "req/s"},
+        {"metric": "HTTP ping p50 / p99", "value": ping["p50_ms"], "unit": "ms",
+         "goal": f"p99 {ping['p99_ms']:.1f} ms"},
+        {
+            "metric": f"HTTP check, {CLIENTS} clients",
+            "value": check["rps"],
+            "unit": "decisions/s",
+            "ratio": ratio,
+            "goal": ">= 0.7",
+            "met": ratio >= 0.7,
+        },
+        {"metric": "HTTP check p50", "value": check["p50_ms"], "unit": "ms"},
+        {
+            "metric": "HTTP check p99",
+            "value": check["p99_ms"],
+            "unit": "ms",
+            "goal": "< 25",
+            "met": check["p99_ms"] < 25,
+        },
+        {"metric": "HTTP errors (ping + check)", "value": ping["errors"] + check["errors"], "unit": ""},
+    ]  # fmt: skip
+
+
+def run() -> list[dict[str, Any]]:
+    actor, token = _setup()
+    figures = _in_process(actor)
+    figures.extend(_http(token))
+    return figures

@@ -1,0 +1,382 @@
+"""The policy input document: registry and catalog facts about one deployment, as plain data.
+
+Every rule reads this document (documented in README.md, "The input document"). It is
+built with a fixed number of queries whatever the data (``select_related`` for the
+version's model, licence, approval and risk; one prefetch for its evals), contains only
+plain JSON types (the CEL binding rejects str subclasses and datetimes), and is stored
+verbatim in the decision so any verdict can be explained later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from config.exceptions import Unprocessable
+from policy.models import DataClass, Deployment, Jurisdiction, Region, UseCase
+from registry.models import (
+    RISK_GRADE_ORDER,
+    Approval,
+    EvalResult,
+    ModelVersion,
+    RiskAssessment,
+    VersionStatus,
+)
+from registry.models import Decision as ApprovalDecision
+
+# Risk grades as numbers so rules can say ``risk.grade_rank <= params.max_grade_rank``.
+GRADE_RANK = {str(k): v for k, v in RISK_GRADE_ORDER.items()}
+UNASSESSED_RANK = 99
+PERSONAL_CLASSES = frozenset({DataClass.PII, DataClass.PHI, DataClass.PCI})
+CONDITION_KEYS = ("environments", "regions", "jurisdictions", "data_classes", "use_cases")
+
+
+@dataclass
+class DeploymentSpec:
+    """An inline deployment description, as CI sends it to ``/policy/check``."""
+
+    model: str
+    environment: str
+    region: str
+    version: str | None = None
+    use_case: str | None = None
+    data_classification: list[str] = field(default_factory=list)
+    hosting: str | None = None
+    data_subject_region: str = Jurisdiction.EU
+    expected_mau: int | None = None
+    commercial: bool = True
+
+
+@dataclass
+class Facts:
+    """The input document and the rows it was built from."""
+
+    input: dict[str, Any]
+    version: ModelVersion
+    deployment: Deployment | None
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _version_queryset() -> QuerySet[ModelVersion]:
+    return ModelVersion.objects.select_related(
+        "model__license", "current_approval", "risk"
+    ).prefetch_related(Prefetch("evals", queryset=EvalResult.objects.order_by()))
+
+
+def _model_doc(version: ModelVersion) -> dict[str, Any]:
+    model = version.model
+    return {
+        "slug": str(model.slug),
+        "name": str(model.name),
+        "provider": str(model.provider),
+        "provider_jurisdiction": str(model.provider_jurisdiction),
+        "access": str(model.access),
+        "modality": str(model.modality),
+        "openness_tier": str(model.openness_tier),
+        "parameter_count": model.parameter_count,
+    }
+
+
+def _version_doc(version: ModelVersion, now: datetime) -> dict[str, Any]:
+    evals: dict[str, float] = {}
+    for result in version.evals.all():
+        key = str(result.benchmark).lower()
+        # Several metrics for one benchmark: the best one counts (gates are minimums).
+        evals[key] = max(evals.get(key, float("-inf")), float(result.value))
+    return {
+        "label": str(version.label),
+        "status": str(version.status),
+        "usable": version.is_usable(now),
+        "release_date": _iso(version.release_date),
+        "evals": evals,
+    }
+
+
+def _license_doc(version: ModelVersion) -> dict[str, Any]:
+    lic = version.model.license
+    return {
+        "spdx_id": str(lic.spdx_id),
+        "name": str(lic.name),
+        "category": str(lic.category),
+        "commercial_use": bool(lic.commercial_use),
+        "attribution_required": bool(lic.attribution_required),
+        "user_threshold_mau": lic.user_threshold_mau,
+        "territorial_restrictions": [str(x) for x in (lic.territorial_restrictions or [])],
+        "acceptable_use_policy_url": str(lic.acceptable_use_policy_url),
+    }
+
+
+def _risk_doc(version: ModelVersion) -> dict[str, Any]:
+    try:
+        risk: RiskAssessment | None = version.risk
+    except RiskAssessment.DoesNotExist:
+        risk = None
+    if risk is None:
+        return {
+            "assessed": False,
+            "eu_ai_act_class": "",
+            "grade": "unassessed",
+            "grade_rank": UNASSESSED_RANK,
+            "score": 0,
+        }
+    grade = str(risk.grade)
+    return {
+        "assessed": True,
+        "eu_ai_act_class": str(risk.eu_ai_act_class),
+        "grade": grade,
+        "grade_rank": GRADE_RANK.get(grade, UNASSESSED_RANK),
+        "score": int(risk.score),
+    }
+
+
+def _approval_doc(version: ModelVersion, now: datetime) -> dict[str, Any]:
+    approval: Approval | None = version.current_approval
+    conditions: dict[str, list[str]] = {key: [] for key in CONDITION_KEYS}
+    if approval is None:
+        return {
+            "present": False,
+            "decision": "none",
+            "in_force": False,
+            "expired": False,
+            "expires_at": None,
+            "conditions": conditions,
+        }
+    raw = approval.conditions if isinstance(approval.conditions, dict) else {}
+    for key in CONDITION_KEYS:
+        values = raw.get(key) or []
+        conditions[key] = [str(v) for v in values] if isinstance(values, list) else []
+    expired = approval.expires_at is not None and approval.expires_at <= now
+    return {
+        "present": True,
+        "decision": str(approval.decision),
+        "in_force": approval.is_in_force(now) and version.status == VersionStatus.APPROVED,
+        "expired": expired,
+        "expires_at": _iso(approval.expires_at),
+        "conditions": conditions,
+    }
+
+
+def region_doc(region: Region) -> dict[str, Any]:
+    return {
+        "code": str(region.code),
+        "provider": str(region.provider),
+        "name": str(region.name),
+        "country": str(region.country),
+        "jurisdiction": str(region.jurisdiction),
+        "in_eea": str(region.jurisdiction) == Jurisdiction.EU,
+        "eu_adequacy": bool(region.eu_adequacy),
+    }
+
+
+def use_case_doc(use_case: UseCase | None) -> dict[str, Any]:
+    if use_case is None:
+        return {"slug": "", "name": "", "eu_ai_act_class": "unspecified", "legal_reference": ""}
+    return {
+        "slug": str(use_case.slug),
+        "name": str(use_case.name),
+        "eu_ai_act_class": str(use_case.eu_ai_act_class),
+        "legal_reference": str(use_case.legal_reference),
+    }
+
+
+def data_doc(classes: Iterable[str]) -> dict[str, Any]:
+    clean = sorted({str(c) for c in classes})
+    return {
+        "classifications": clean,
+        "personal": any(c in PERSONAL_CLASSES for c in clean),
+        "special_category": DataClass.PHI in clean,
+        "payment": DataClass.PCI in clean,
+    }
+
+
+def input_document(
+    *,
+    version: ModelVersion,
+    region: Region,
+    use_case: UseCase | None,
+    deployment: dict[str, Any],
+    data_classes: Iterable[str],
+    now: datetime,
+) -> dict[str, Any]:
+    return {
+        "model": _model_doc(version),
+        "version": _version_doc(version, now),
+        "license": _license_doc(version),
+        "risk": _risk_doc(version),
+        "approval": _approval_doc(version, now),
+        "deployment": deployment,
+        "region": region_doc(region),
+        "use_case": use_case_doc(use_case),
+        "data": data_doc(data_classes),
+        "now": now.isoformat(),
+    }
+
+
+def deployment_queryset() -> QuerySet[Deployment]:
+    return Deployment.objects.select_related(
+        "region",
+        "use_case",
+        "model_version__model__license",
+        "model_version__current_approval",
+        "model_version__risk",
+    ).prefetch_related(
+        Prefetch("model_version__evals", queryset=EvalResult.objects.order_by()),
+    )
+
+
+def deployment_doc(deployment: Deployment) -> dict[str, Any]:
+    return {
+        "id": str(deployment.pk),
+        "slug": str(deployment.slug),
+        "inline": False,
+        "environment": str(deployment.environment),
+        "hosting": str(deployment.hosting),
+        "data_subject_region": str(deployment.data_subject_region),
+        "expected_mau": deployment.expected_mau,
+        "commercial": bool(deployment.commercial),
+    }
+
+
+def facts_for_deployment(deployment: Deployment, now: datetime | None = None) -> Facts:
+    """Facts of a deployment loaded with ``deployment_queryset()`` (no further queries)."""
+    now = now or timezone.now()
+    doc = input_document(
+        version=deployment.model_version,
+        region=deployment.region,
+        use_case=deployment.use_case,
+        deployment=deployment_doc(deployment),
+        data_classes=deployment.data_classes or [],
+        now=now,
+    )
+    return Facts(doc, deployment.model_version, deployment)
+
+
+def find_deployment(reference: str) -> Deployment:
+    """By numeric id or slug; 2 queries (the deployment and its version's evals)."""
+    reference = str(reference).strip()
+    query = Q(slug=reference)
+    if reference.isdigit():
+        query |= Q(pk=int(reference))
+    deployment = deployment_queryset().filter(query).first()
+    if deployment is None:
+        raise Unprocessable(
+            f"No deployment {reference!r}.", fields={"deployment": ["Unknown deployment."]}
+        )
+    return deployment
+
+
+def resolve_version(model_slug: str, label: str | None, now: datetime) -> ModelVersion:
+    """The named version, or the latest approved one (else the latest: rules will say why)."""
+    qs = _version_queryset().filter(model__slug=model_slug)
+    if label:
+        version = qs.filter(label=label).first()
+    else:
+        usable = Q(
+            status=VersionStatus.APPROVED,
+            current_approval__decision=ApprovalDecision.APPROVED,
+        ) & (Q(current_approval__expires_at__isnull=True) | Q(current_approval__expires_at__gt=now))
+        version = (
+            qs.annotate(
+                usable_rank=Case(
+                    When(usable, then=Value(1)), default=0, output_field=IntegerField()
+                )
+            )
+            .order_by("-usable_rank", "-release_date", "-created_at", "-pk")
+            .first()
+        )
+    if version is not None:
+        return version
+    from registry.models import AIModel
+
+    if not AIModel.objects.filter(slug=model_slug).exists():
+        raise Unprocessable(f"Unknown model {model_slug!r}.", fields={"model": ["Unknown model."]})
+    if label:
+        raise Unprocessable(
+            f"Model {model_slug!r} has no version {label!r}.",
+            fields={"version": ["Unknown version."]},
+        )
+    raise Unprocessable(
+        f"Model {model_slug!r} has no versions.", fields={"model": ["The model has no versions."]}
+    )
+
+
+def find_region(code: str, field_name: str = "region") -> Region:
+    region = Region.objects.filter(code=code).first()
+    if region is None:
+        raise Unprocessable(f"Unknown region {code!r}.", fields={field_name: ["Unknown region."]})
+    return region
+
+
+def find_use_case(slug: str | None) -> UseCase | None:
+    if not slug:
+        return None
+    use_case = UseCase.objects.filter(slug=slug).first()
+    if use_case is None:
+        raise Unprocessable(
+            f"Unknown use case {slug!r}.", fields={"use_case": ["Unknown use case."]}
+        )
+    return use_case
+
+
+def validate_data_classes(classes: Iterable[str], field_name: str) -> list[str]:
+    clean = sorted({str(c).strip().lower() for c in classes})
+    unknown = [c for c in clean if c not in DataClass.values]
+    if unknown:
+        raise Unprocessable(
+            f"Unknown data classification(s): {', '.join(unknown)}. "
+            f"Known: {', '.join(DataClass.values)}.",
+            fields={field_name: [f"Unknown: {c}" for c in unknown]},
+        )
+    return clean
+
+
+def default_hosting(version: ModelVersion) -> str:
+    from policy.models import Hosting
+    from registry.models import Access
+
+    return Hosting.VENDOR_API if version.model.access == Access.CLOSED_API else Hosting.SELF_HOSTED
+
+
+def facts_for_spec(spec: DeploymentSpec, now: datetime | None = None) -> Facts:
+    """Facts for an inline spec: 4 queries (version, its evals, region, use case)."""
+    now = now or timezone.now()
+    data_classes = validate_data_classes(spec.data_classification, "data_classification")
+    version = resolve_version(spec.model, spec.version, now)
+    region = find_region(spec.region)
+    use_case = find_use_case(spec.use_case)
+    deployment = {
+        "id": "",
+        "slug": "",
+        "inline": True,
+        "environment": str(spec.environment),
+        "hosting": str(spec.hosting or default_hosting(version)),
+        "data_subject_region": str(spec.data_subject_region),
+        "expected_mau": spec.expected_mau,
+        "commercial": bool(spec.commercial),
+    }
+    doc = input_document(
+        version=version,
+        region=region,
+        use_case=use_case,
+        deployment=deployment,
+        data_classes=data_classes,
+        now=now,
+    )
+    return Facts(doc, version, None)
+
+
+def build_input(deployment_spec: DeploymentSpec | Deployment | str) -> dict[str, Any]:
+    """The input document for an inline spec, a deployment, or a deployment id/slug."""
+    if isinstance(deployment_spec, DeploymentSpec):
+        return facts_for_spec(deployment_spec).input
+    if isinstance(deployment_spec, Deployment):
+        deployment_spec = str(deployment_spec.pk)
+    return facts_for_deployment(find_deployment(deployment_spec)).input

@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from config.exceptions import NotAllowed
+from policy.models import Decision, Deployment, Policy, ReevaluationJob, Waiver
+from policy.services import (
+    deployment_update,
+    reevaluation_run,
+    sweep_expired,
+    waiver_decide,
+    waiver_request,
+    waiver_revoke,
+)
+from tests.policy.factories import approved_version
+
+pytestmark = pytest.mark.django_db
+
+
+def _an_hour_passes(deployment):
+    Deployment.objects.filter(pk=deployment.pk).update(
+        last_evaluated_at=timezone.now() - timedelta(hours=1)
+    )
+
+
+@pytest.fixture
+def eu_only(packs):
+    return approved_version(slug="eu-only", conditions={"jurisdictions": ["EU"]})
+
+
+def test_a_deployment_is_evaluated_on_create_and_update(eu_only, make_deployment, owner):
+    deployment = make_deployment(eu_only, slug="bot", region="eu-west-1")
+    assert deployment.status == "active"
+    assert deployment.last_decision.verdict == "allow"
+    deployment = deployment_update(actor=owner, deployment=deployment, region="us-east-1")
+    assert deployment.status == "blocked" and deployment.blocked_at is not None
+    assert deployment.last_decision.verdict == "deny"
+    assert AuditEvent.objects.filter(
+        action="deployment.blocked", target_id=str(deployment.pk)
+    ).exists()
+    assert Decision.objects.filter(deployment=deployment).count() == 2
+
+
+def test_a_viewer_cannot_register_deployments(eu_only, bearer, viewer):
+    body = {
+        "slug": "x", "model": "eu-only", "environment": "dev", "region": "eu-west-1",
+        "hosting": "self_hosted", "use_case": "coding-assistant",
+    }  # fmt: skip
+    assert (
+        bearer(viewer, "policy:write")
+        .post("/api/v1/policy/deployments/", body, format="json")
+        .status_code
+        == 403
+    )
+
+
+def test_deployments_over_the_api(eu_only, bearer, owner):
+    client = bearer(owner, "policy:write", "policy:check")
+    body = {
+        "slug": "api-bot", "model": "eu-only", "environment": "prod", "region": "us-east-1",
+        "hosting": "self_hosted", "use_case": "customer-support-chatbot", "data_classes": ["pii"],
+    }  # fmt: skip
+    response = client.post("/api/v1/policy/deployments/", body, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["status"] == "blocked"
+    listed = client.get("/api/v1/policy/deployments/?status=blocked").json()
+    assert [d["slug"] for d in listed["results"]] == ["api-bot"]
+    response = client.patch(
+        "/api/v1/policy/deployments/api-bot/", {"region": "eu-west-1"}, format="json"
+    )
+    assert response.json()["status"] == "active"
+
+
+def _waiver(owner, deployment, rule="approval-region", days=30):
+    return waiver_request(
+        actor=owner,
+        policy=Policy.objects.get(slug="model-approval"),
+        rule_id=rule,
+        deployment=deployment,
+        justification="Migration to EU region in progress",
+        expires_at=timezone.now() + timedelta(days=days),
+    )
+
+
+def test_a_waiver_needs_a_different_approver(eu_only, make_deployment, owner, make_user):
+    deployment = make_deployment(eu_only, slug="bot", region="eu-west-2")  # UK: not EU
+    assert deployment.status == "blocked"
+    waiver = _waiver(owner, deployment)
+    with pytest.raises(NotAllowed):
+        waiver_decide(actor=owner, waiver=waiver, approve=True)  # not an approver
+    self_requested = _waiver(make_user("boss", ["approver"]), deployment)
+    with pytest.raises(NotAllowed, match="own"):
+        waiver_decide(actor=self_requested.requested_by, waiver=self_requested, approve=True)
+
+
+def test_an_approved_waiver_excuses_its_rule_until_it_expires(
+    eu_only, make_deployment, owner, approver
+):
+    deployment = make_deployment(eu_only, slug="bot", region="eu-west-2")
+    waiver = _waiver(owner, deployment)
+    waiver_decide(actor=approver, waiver=waiver, approve=True)
+    deployment.refresh_from_db()
+    assert deployment.status == "active"
+    decision = deployment.last_decision
+    assert [w["rule"] for w in decision.waived] == ["approval-region"]
+    # An hour later the waiver lapses: the periodic sweep re-evaluates, nobody has to act.
+    _an_hour_passes(deployment)
+    Waiver.objects.filter(pk=waiver.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    job = sweep_expired()
+    assert job is not None and job.newly_blocked == 1
+    deployment.refresh_from_db()
+    assert deployment.status == "blocked"
+    assert sweep_expired() is None  # nothing changed since
+
+
+def test_revoking_a_waiver_blocks_again(eu_only, make_deployment, owner, approver):
+    deployment = make_deployment(eu_only, slug="bot", region="eu-west-2")
+    waiver = waiver_decide(actor=approver, waiver=_waiver(owner, deployment), approve=True)
+    waiver_revoke(actor=approver, waiver=waiver)
+    deployment.refresh_from_db()
+    assert deployment.status == "blocked"
+
+
+def test_waivers_over_the_api(eu_only, make_deployment, bearer, owner, approver):
+    make_deployment(eu_only, slug="bot", region="eu-west-2")
+    requester = bearer(owner, "policy:write")
+    body = {
+        "policy": "model-approval", "rule_id": "approval-region", "deployment": "bot",
+        "justification": "temporary", "expires_at": (timezone.now() + timedelta(days=7)).isoformat(),
+    }  # fmt: skip
+    created = requester.post("/api/v1/policy/waivers/", body, format="json")
+    assert created.status_code == 201, created.json()
+    pk = created.json()["id"]
+    assert (
+        requester.post(f"/api/v1/policy/waivers/{pk}/approve", {}, format="json").status_code == 403
+    )
+    approved = bearer(approver, "policy:write").post(
+        f"/api/v1/policy/waivers/{pk}/approve", {"comment": "ok"}, format="json"
+    )
+    assert approved.status_code == 200
+    assert approved.json()["status"] == "approved" and approved.json()["in_force"] is True
+    bad = dict(body, rule_id="no-such-rule")
+    assert requester.post("/api/v1/policy/waivers/", bad, format="json").status_code == 400
+
+
+def test_an_approval_that_expires_blocks_its_deployments_at_the_next_sweep(
+    eu_only, make_deployment
+):
+    deployment = make_deployment(eu_only, slug="bot")
+    assert deployment.status == "active"
+    _an_hour_passes(deployment)
+    approval = eu_only.current_approval
+    approval.expires_at = timezone.now() - timedelta(seconds=1)
+    approval.save()
+    job = sweep_expired()
+    assert job.newly_blocked == 1
+    deployment.refresh_from_db()
+    assert deployment.status == "blocked"
+    violations = {v["rule"] for v in deployment.last_decision.violations}
+    assert "approval-not-expired" in violations
+
+
+def test_reevaluation_job_runs_once(eu_only, make_deployment):
+    from policy.services import reevaluate_deployments_for_version
+
+    deployment = make_deployment(eu_only, slug="bot")
+    eu_only.current_approval.decision = "revoked"
+    eu_only.current_approval.save()
+    job = reevaluate_deployments_for_version(eu_only.pk)
+    assert job.status == "queued"
+    reevaluation_run(job_id=job.pk)
+    reevaluation_run(job_id=job.pk)  # a redelivery does nothing
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.evaluated, job.newly_blocked) == ("succeeded", 1, 1, 1)
+    deployment.refresh_from_db()
+    assert deployment.status == "blocked"
+    assert ReevaluationJob.objects.count() == 1

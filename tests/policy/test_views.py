@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from policy.facts import DeploymentSpec
+from policy.models import Deployment, Policy, Waiver
+from policy.services import check_spec, version_create_draft
+from tests.policy.factories import approved_version
+
+pytestmark = pytest.mark.django_db
+
+
+def login(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def seeded(packs, make_deployment):
+    version = approved_version(slug="eu-only", conditions={"jurisdictions": ["EU"]})
+    make_deployment(version, slug="good")
+    make_deployment(version, slug="bad", region="us-east-1", data_classes=["pii"])
+    return version
+
+
+def test_every_page_renders(seeded, approver):
+    client = login(approver)
+    decision = Deployment.objects.get(slug="bad").last_decision
+    draft = version_create_draft(actor=approver, policy=Policy.objects.get(slug="eval-gates"))
+    pages = [
+        "/policies/",
+        "/policies/model-approval/",
+        "/policies/model-approval/v1/",
+        f"/policies/eval-gates/v{draft.number}/",
+        f"/policies/eval-gates/v{draft.number}/params",
+        f"/policies/eval-gates/v{draft.number}/rules/new",
+        f"/policies/eval-gates/v{draft.number}/rules/minimum-eval-scores/edit",
+        "/policies/eval-gates/diff",
+        "/deployments/",
+        "/deployments/?status=blocked&environment=prod",
+        "/deployments/bad/",
+        "/waivers/",
+        "/decisions/",
+        "/decisions/?verdict=deny",
+        f"/decisions/{decision.decision_id}/",
+        "/",
+    ]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+    assert b"approval-region" in client.get("/deployments/bad/").content
+    dashboard = client.get("/").content.decode()
+    assert "Blocked deployments" in dashboard and "/deployments/bad/" in dashboard
+    blocked = client.get("/deployments/?status=blocked").content.decode()
+    assert "/deployments/bad/" in blocked and "/deployments/good/" not in blocked
+
+
+def test_the_rule_editor_shows_cel_errors_with_their_position(seeded, approver):
+    client = login(approver)
+    draft = version_create_draft(actor=approver, policy=Policy.objects.get(slug="eval-gates"))
+    url = f"/policies/eval-gates/v{draft.number}/rules/new"
+    response = client.post(
+        url,
+        {"rule_id": "x", "expression": "region.code ==", "message": "m", "severity": "deny"},
+    )
+    assert response.status_code == 400
+    assert "line 1, column 15" in response.content.decode()
+    response = client.post(
+        url,
+        {"rule_id": "x", "expression": "region.code != ''", "message": "m", "severity": "warn"},
+    )
+    assert response.status_code == 302
+    assert draft.rules.filter(rule_id="x").exists()
+    # Simulate then publish from the UI.
+    assert client.post(f"/policies/eval-gates/v{draft.number}/simulate").status_code == 200
+    client.post(f"/policies/eval-gates/v{draft.number}/publish")
+    assert Policy.objects.get(slug="eval-gates").active_version_id == draft.pk
+
+
+def test_decision_log_filters(seeded, approver):
+    check_spec(
+        actor=approver,
+        spec=DeploymentSpec(model="eu-only", environment="dev", region="eu-west-1"),
+    )
+    client = login(approver)
+    page = client.get("/decisions/?verdict=deny").content.decode()
+    assert "inline" not in page and "bad" in page
+    page = client.get("/decisions/?source=api").content.decode()
+    assert "inline" in page
+
+
+def test_deployments_and_waivers_in_the_ui(seeded, owner, approver):
+    client = login(owner)
+    response = client.post(
+        "/deployments/new",
+        {
+            "slug": "ui-dep",
+            "model_version": seeded.pk,
+            "environment": "prod",
+            "region": "ap-southeast-1",
+            "hosting": "self_hosted",
+            "use_case": "coding-assistant",
+            "data_subject_region": "EU",
+            "commercial": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Deployment.objects.get(slug="ui-dep").status == "blocked"
+    response = client.post(
+        "/waivers/",
+        {
+            "policy": "model-approval",
+            "rule_id": "approval-region",
+            "deployment": "ui-dep",
+            "justification": "pilot",
+            "expires_at": "2099-01-01T00:00",
+        },
+    )
+    assert response.status_code == 400  # more than a year ahead
+    response = client.post(
+        "/waivers/",
+        {
+            "policy": "model-approval",
+            "rule_id": "approval-region",
+            "deployment": "ui-dep",
+            "justification": "pilot",
+            "expires_at": _soon(),
+        },
+    )
+    assert response.status_code == 302
+    waiver = Waiver.objects.get()
+    assert client.post(f"/waivers/{waiver.pk}/approve").status_code == 302
+    waiver.refresh_from_db()
+    assert waiver.status == "pending"  # the requester is not an approver
+    login(approver).post(f"/waivers/{waiver.pk}/approve")
+    waiver.refresh_from_db()
+    assert waiver.status == "approved"
+    assert Deployment.objects.get(slug="ui-dep").status == "active"
+
+
+def _soon() -> str:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return (timezone.now() + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M")
