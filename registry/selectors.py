@@ -35,7 +35,7 @@ from registry.models import (
 
 # A model's "current version" is its newest: by release date (unknown dates last), then
 # creation. The list shows and filters on that version's status and risk grade.
-VERSION_RECENCY = [F("release_date").desc(nulls_last=True), "-created_at", "-pk"]
+VERSION_RECENCY: list[Any] = [F("release_date").desc(nulls_last=True), "-created_at", "-pk"]
 
 
 def _grade_expression(prefix: str = "") -> Case:
@@ -106,6 +106,17 @@ def versions_visible_to(user: Any) -> QuerySet[ModelVersion]:
     return ModelVersion.objects.select_related(
         "model__license", "model__owner_team", "risk", "current_approval", "created_by"
     ).order_by("model__name", *VERSION_RECENCY)
+
+
+def version_choices(user: Any) -> QuerySet[ModelVersion]:
+    """Light rows for pickers (compare page)."""
+    if not permissions.can_read(user):
+        return ModelVersion.objects.none()
+    return (
+        ModelVersion.objects.select_related("model")
+        .only("pk", "label", "status", "model__name", "model__slug")
+        .order_by("model__name", *VERSION_RECENCY)
+    )
 
 
 def version_detail(user: Any, version_id: int) -> ModelVersion:

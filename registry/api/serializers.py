@@ -191,7 +191,7 @@ class VersionDetailSerializer(VersionSerializer):
 
 class CurrentVersionSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     status = serializers.CharField()
     risk_grade = serializers.CharField(allow_null=True)
     risk_score = serializers.IntegerField(allow_null=True)
@@ -325,7 +325,7 @@ class ModelUpdateSerializer(ModelWriteSerializer):
 
 
 class VersionWriteSerializer(serializers.Serializer[Any]):
-    label = serializers.CharField(max_length=100)
+    label = serializers.CharField(max_length=100)  # type: ignore[assignment]
     revision = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     artifact_sha256 = serializers.CharField(
         max_length=64, required=False, allow_blank=True, default=""

@@ -178,11 +178,13 @@ def parse_lm_eval(raw: bytes | str | dict[str, Any]) -> list[EvalInput]:
             '{"results": {"task": {"acc,none": 0.5, ...}}, "n-shot": {...}, ...}).',
             fields={"results": ["Missing or empty."]},
         )
-    n_shots = data.get("n-shot") if isinstance(data.get("n-shot"), dict) else {}
+    n_shots_raw = data.get("n-shot")
+    n_shots: dict[str, Any] = n_shots_raw if isinstance(n_shots_raw, dict) else {}
     evaluated_on = None
     if isinstance(data.get("date"), int | float):
         evaluated_on = datetime.fromtimestamp(float(data["date"]), tz=UTC).date()
-    config = data.get("config") if isinstance(data.get("config"), dict) else {}
+    config_raw = data.get("config")
+    config: dict[str, Any] = config_raw if isinstance(config_raw, dict) else {}
     model_args = str(config.get("model_args") or "")[:200]
     items: list[EvalInput] = []
     for task, metrics in results.items():
