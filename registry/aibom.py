@@ -33,7 +33,9 @@ from registry.selectors import approval_status
 from registry.services.cards import PIPELINE_MODALITY
 
 SCHEMA_VERSION = SchemaVersion.V1_6
-_TASKS: dict[str, str] = {str(modality): task for task, modality in reversed(list(PIPELINE_MODALITY.items()))}
+_TASKS: dict[str, str] = {
+    str(modality): task for task, modality in reversed(list(PIPELINE_MODALITY.items()))
+}
 
 
 class AIBOMInvalid(Exception):

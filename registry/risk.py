@@ -24,6 +24,7 @@ Factors and points:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,6 +93,19 @@ class RiskResult:
     score: int
     grade: str
     factors: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _squash(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+_SAFETY_KEYS = tuple(_squash(name) for name in SAFETY_BENCHMARKS)
+
+
+def safety_benchmarks_in(names: Iterable[str]) -> list[str]:
+    """Benchmarks that count as safety evidence; matched loosely so lm-eval's
+    ``truthfulqa_mc2`` and the Hub's ``truthful_qa`` both count."""
+    return sorted({n for n in names if _squash(n).startswith(_SAFETY_KEYS)})
 
 
 def elevated_jurisdictions() -> set[str]:
@@ -182,11 +196,12 @@ def compute_risk(model: AIModel, benchmarks: Iterable[str]) -> RiskResult:
             f"EU AI Act: {EUAIActClass(eu_class).label}.",
         )
     )
-    has_safety = bool(names & SAFETY_BENCHMARKS)
+    safety = safety_benchmarks_in(names)
+    has_safety = bool(safety)
     factors.append(
         _factor(
             "safety_evaluations",
-            sorted(names & SAFETY_BENCHMARKS),
+            safety,
             0 if has_safety else 15,
             "Safety benchmark results are on record."
             if has_safety

@@ -119,7 +119,9 @@ def parse_model_card(content: str | bytes, *, hf_repo_id: str = "") -> CardPrevi
     if not repo:
         name_hint = getattr(data, "model_name", None) or ""
         match = re.search(r"^#\s+(.+)$", card.text or "", flags=re.MULTILINE)
-        repo = name_hint or (match.group(1).strip() if match else "")
+        heading = match.group(1).strip() if match else ""
+        heading = re.sub(r"^model card for\s+", "", heading, flags=re.IGNORECASE)
+        repo = name_hint or heading
         if not repo:
             warnings.append("The card does not name the model; give hf_repo_id or a slug.")
     org = repo.split("/", 1)[0].lower() if "/" in repo else ""
@@ -176,10 +178,17 @@ def parse_model_card(content: str | bytes, *, hf_repo_id: str = "") -> CardPrevi
                     f"Eval {result.dataset_name} {result.metric_type}: value {value!r} skipped."
                 )
                 continue
+        dataset_type = str(result.dataset_type or "")
+        benchmark = (
+            dataset_type if dataset_type and dataset_type != "unknown" else result.dataset_name
+        )
+        metric = str(result.metric_type or "")
+        if not metric or metric == "unknown":
+            metric = str(result.metric_name or "value")
         evals.append(
             EvalInput(
-                benchmark=str(result.dataset_type or result.dataset_name)[:100],
-                metric=str(result.metric_type)[:50],
+                benchmark=str(benchmark)[:100],
+                metric=metric[:50],
                 value=value,
                 n_shot=int(shot) if isinstance(shot, int) else None,
                 source_kind=EvalSourceKind.LEADERBOARD

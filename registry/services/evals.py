@@ -47,7 +47,7 @@ PERCENT_METRICS = frozenset(
 )
 # lm-eval metrics that are fractions in [0, 1] (stored ×100 like every percentage here).
 _LM_EVAL_FRACTION = PERCENT_METRICS
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/@\- ()+]{0,99}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/@\- ()+\[\],]{0,99}$")
 MAX_LM_EVAL_BYTES = 5 * 1024 * 1024
 
 
