@@ -260,8 +260,15 @@ class EvalListView(RegistryAPIView):
     def get(self, request: Request, pk: int) -> Response:
         return Response(s.EvalResultSerializer(_version(request, pk).evals.all(), many=True).data)
 
-    @extend_schema(request=s.EvalWriteSerializer, responses={201: s.EvalResultSerializer, **ERRORS})
+    @extend_schema(
+        request=s.EvalWriteSerializer,
+        responses={201: s.EvalResultSerializer, **ERRORS},
+        description="Add one result. A body with a top-level 'results' object is taken as an "
+        "lm-evaluation-harness results JSON and imported as by .../evals/import-lm-eval/.",
+    )
     def post(self, request: Request, pk: int) -> Response:
+        if isinstance(request.data, dict) and "results" in request.data:
+            return import_lm_eval(request, pk)
         version = _version(request, pk)
         body = s.EvalWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -287,27 +294,30 @@ class LmEvalImportView(RegistryAPIView):
         responses={201: s.EvalResultSerializer(many=True), **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
-        version = _version(request, pk)
-        upload = request.FILES.get("file") if hasattr(request, "FILES") else None
-        if upload is not None:
-            raw: Any = upload.read()
-            filename = upload.name or "lm-eval-results.json"
-        elif isinstance(request.data, dict) and "results" in request.data:
-            raw, filename = dict(request.data), "lm-eval-results.json"
-        else:
-            raise DomainError(
-                "Send the lm-eval results JSON as the body or as a multipart 'file'.",
-                fields={"file": ["Required."]},
-            )
-        results = services.evals_import_lm_eval(
-            actor=request.user,  # type: ignore[arg-type]
-            version=version,
-            raw=raw,
-            filename=filename,
+        return import_lm_eval(request, pk)
+
+
+def import_lm_eval(request: Request, pk: int) -> Response:
+    """The lm-eval import shared by .../evals/ and .../evals/import-lm-eval/."""
+    version = _version(request, pk)
+    upload = request.FILES.get("file")
+    if upload is not None:
+        raw: Any = upload.read()
+        filename = upload.name or "lm-eval-results.json"
+    elif isinstance(request.data, dict) and "results" in request.data:
+        raw, filename = dict(request.data), "lm-eval-results.json"
+    else:
+        raise DomainError(
+            "Send the lm-eval results JSON as the body or as a multipart 'file'.",
+            fields={"file": ["Required."]},
         )
-        return Response(
-            s.EvalResultSerializer(results, many=True).data, status=status.HTTP_201_CREATED
-        )
+    results = services.evals_import_lm_eval(
+        actor=request.user,  # type: ignore[arg-type]
+        version=version,
+        raw=raw,
+        filename=filename,
+    )
+    return Response(s.EvalResultSerializer(results, many=True).data, status=status.HTTP_201_CREATED)
 
 
 class AIBOMView(RegistryAPIView):

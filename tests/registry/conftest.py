@@ -88,6 +88,8 @@ def submitted(draft: ModelVersion, owner: User) -> ModelVersion:
 
 @pytest.fixture
 def approved(submitted: ModelVersion, approver: User) -> ModelVersion:
-    services.version_approve(actor=approver, version=submitted, conditions={"data_classes": ["public"]})
+    services.version_approve(
+        actor=approver, version=submitted, conditions={"data_classes": ["public"]}
+    )
     submitted.refresh_from_db()
     return submitted

@@ -16,17 +16,24 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def rich_version(make_model, owner, approved, llama_license, approver):
     model = make_model(
-        slug="llama-3-2-11b-vision-instruct", name="Llama 3.2 11B Vision Instruct",
-        provider="Meta", provider_jurisdiction="US", modality="vision_language",
-        license=llama_license, hf_repo_id="meta-llama/Llama-3.2-11B-Vision-Instruct",
+        slug="llama-3-2-11b-vision-instruct",
+        name="Llama 3.2 11B Vision Instruct",
+        provider="Meta",
+        provider_jurisdiction="US",
+        modality="vision_language",
+        license=llama_license,
+        hf_repo_id="meta-llama/Llama-3.2-11B-Vision-Instruct",
         model_card_url="https://huggingface.co/meta-llama/Llama-3.2-11B-Vision-Instruct",
-        datasets=["public web images"], base_model=approved.model, context_length=131072,
+        datasets=["public web images"],
+        base_model=approved.model,
+        context_length=131072,
     )
     version = services.version_create(
         actor=owner, model=model, label="3.2", revision="main", artifact_sha256="ab" * 32
     )
     services.eval_add(
-        actor=owner, version=version,
+        actor=owner,
+        version=version,
         item=services.EvalInput(benchmark="mmmu", metric="acc", value=50.7, n_shot=0),
     )
     services.version_submit(actor=owner, version=version)
@@ -47,7 +54,9 @@ def test_the_aibom_validates_against_the_cyclonedx_schema(rich_version):
     assert component["hashes"] == [{"alg": "SHA-256", "content": "ab" * 32}]
     card = component["modelCard"]
     assert card["quantitativeAnalysis"]["performanceMetrics"][0] == {
-        "type": "mmmu:acc", "value": "50.7", "slice": "0-shot",
+        "type": "mmmu:acc",
+        "value": "50.7",
+        "slice": "0-shot",
     }
     assert card["considerations"]["useCases"] == ["document-qa"]
     props = {p["name"]: p["value"] for p in card["properties"]}
@@ -63,7 +72,9 @@ def test_the_validator_would_catch_a_broken_model_card(rich_version):
 
 
 def test_the_aibom_endpoint(rich_version, bearer, viewer):
-    response = bearer(viewer, "registry:read").get(f"/api/v1/model-versions/{rich_version.pk}/aibom/")
+    response = bearer(viewer, "registry:read").get(
+        f"/api/v1/model-versions/{rich_version.pk}/aibom/"
+    )
     assert response.status_code == 200
     assert response.json()["bomFormat"] == "CycloneDX"
     assert "attachment" in response["Content-Disposition"]

@@ -52,12 +52,18 @@ def test_unknown_openness_component_is_refused(make_model):
 
 def test_every_risk_factor_is_named_with_its_points():
     lic = LicenseFactory(
-        spdx_id="LicenseRef-X", name="X", category="open_weights_restricted",
+        spdx_id="LicenseRef-X",
+        name="X",
+        category="open_weights_restricted",
         territorial_restrictions=["EU"],
     )
     model = AIModelFactory.build(
-        license=lic, provider_jurisdiction="CN", access="closed_api",
-        openness_tier="closed", modality="text", training_compute_flops=2e25,
+        license=lic,
+        provider_jurisdiction="CN",
+        access="closed_api",
+        openness_tier="closed",
+        modality="text",
+        training_compute_flops=2e25,
     )
     result = compute_risk(model, [])
     points = {f["factor"]: f["points"] for f in result.factors}
@@ -83,7 +89,9 @@ def test_safety_evidence_lowers_the_grade():
     assert without.score - with_safety.score == 15
 
 
-@pytest.mark.parametrize(("score", "grade"), [(0, "low"), (24, "low"), (25, "medium"), (45, "high"), (70, "critical")])
+@pytest.mark.parametrize(
+    ("score", "grade"), [(0, "low"), (24, "low"), (25, "medium"), (45, "high"), (70, "critical")]
+)
 def test_grade_thresholds(score, grade):
     assert grade_for(score) == grade
 
@@ -91,7 +99,8 @@ def test_grade_thresholds(score, grade):
 def test_adding_evals_reassesses_the_risk(draft, owner):
     before = draft.risk.score
     services.eval_add(
-        actor=owner, version=draft,
+        actor=owner,
+        version=draft,
         item=services.EvalInput(benchmark="toxigen", metric="score", value=12.0),
     )
     draft.refresh_from_db()
@@ -104,7 +113,9 @@ def test_override_needs_a_justification_and_is_audited(draft, approver):
     with pytest.raises(DomainError, match="justification"):
         services.risk_override(actor=approver, version=draft, grade="low", justification="")
     risk = services.risk_override(
-        actor=approver, version=draft, grade="low",
+        actor=approver,
+        version=draft,
+        grade="low",
         justification="Runs air-gapped; red-team report RT-2024-17 attached.",
     )
     assert risk.grade == "low" and risk.computed_grade != "low"

@@ -133,9 +133,9 @@ def test_changes_requested_can_be_resubmitted_and_keeps_history(submitted, owner
     services.version_submit(actor=owner, version=submitted, justification="evals added")
     services.version_approve(actor=approver, version=submitted)
     decisions = list(
-        Approval.objects.filter(version=submitted).order_by("requested_at", "pk").values_list(
-            "decision", flat=True
-        )
+        Approval.objects.filter(version=submitted)
+        .order_by("requested_at", "pk")
+        .values_list("decision", flat=True)
     )
     assert decisions == [Decision.CHANGES_REQUESTED, Decision.APPROVED]
 
@@ -267,4 +267,6 @@ def test_an_approval_in_force_cannot_be_resubmitted(approved, owner):
 def test_the_beat_schedule_includes_the_expiry_sweep():
     from config.celery import collect_beat_schedule
 
-    assert collect_beat_schedule()["registry.expire_approvals"]["task"] == "registry.expire_approvals"
+    assert (
+        collect_beat_schedule()["registry.expire_approvals"]["task"] == "registry.expire_approvals"
+    )
