@@ -63,7 +63,10 @@ class LicenseBriefSerializer(serializers.ModelSerializer[License]):
 
 
 class RiskSerializer(serializers.ModelSerializer[RiskAssessment]):
-    grade = serializers.CharField(read_only=True)
+    # Plain strings: one enum (RiskGrade) under three names would confuse schema clients.
+    grade = serializers.CharField(read_only=True, help_text="low, medium, high or critical")
+    computed_grade = serializers.CharField(read_only=True)
+    override_grade = serializers.CharField(read_only=True, help_text="Empty when not overridden")
     overridden_by = serializers.CharField(
         source="overridden_by.username", read_only=True, allow_null=True, default=None
     )
