@@ -277,7 +277,9 @@ class LicenseWriteSerializer(serializers.Serializer[Any]):
     attribution_required = serializers.BooleanField(default=False)
     share_alike = serializers.BooleanField(default=False)
     acceptable_use_policy_url = serializers.URLField(required=False, allow_blank=True, default="")
-    user_threshold_mau = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    user_threshold_mau = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=10**15
+    )
     territorial_restrictions = serializers.ListField(
         child=serializers.CharField(max_length=8), required=False, default=list
     )
@@ -302,8 +304,12 @@ class ModelWriteSerializer(serializers.Serializer[Any]):
     license = serializers.CharField(max_length=100, help_text="SPDX id/expression or LicenseRef-…")
     owner_team = serializers.SlugField(required=False, allow_null=True)
     base_model = serializers.SlugField(required=False, allow_null=True)
-    parameter_count = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    context_length = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    parameter_count = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=10**15
+    )
+    context_length = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=2**31 - 1
+    )
     model_card_url = serializers.URLField(required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True)
     openness_components = OpennessComponentsField(required=False)
@@ -311,7 +317,9 @@ class ModelWriteSerializer(serializers.Serializer[Any]):
     datasets = serializers.ListField(
         child=serializers.CharField(max_length=200), required=False, max_length=200
     )
-    training_compute_flops = serializers.FloatField(required=False, allow_null=True, min_value=1)
+    training_compute_flops = serializers.FloatField(
+        required=False, allow_null=True, min_value=1, max_value=1e35
+    )
     eu_ai_act_class = serializers.ChoiceField(
         choices=EUAIActClass.choices, required=False, allow_blank=True
     )
@@ -385,14 +393,16 @@ class RiskOverrideSerializer(serializers.Serializer[Any]):
 class EvalWriteSerializer(serializers.Serializer[Any]):
     benchmark = serializers.CharField(max_length=100)
     metric = serializers.CharField(max_length=50)
-    value = serializers.FloatField()
+    value = serializers.FloatField(min_value=-1e12, max_value=1e12)
     n_shot = serializers.IntegerField(required=False, allow_null=True, min_value=0, default=None)
     source_kind = serializers.ChoiceField(
         choices=EvalSourceKind.choices, default=EvalSourceKind.INTERNAL
     )
     evaluated_on = serializers.DateField(required=False, allow_null=True, default=None)
     evidence_url = serializers.URLField(required=False, allow_blank=True, default="")
-    stderr = serializers.FloatField(required=False, allow_null=True, default=None)
+    stderr = serializers.FloatField(
+        required=False, allow_null=True, default=None, min_value=0, max_value=1e12
+    )
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
 
 
@@ -426,7 +436,7 @@ class CardImportSerializer(serializers.Serializer[Any]):
 class EvalPreviewSerializer(serializers.Serializer[Any]):
     benchmark = serializers.CharField()
     metric = serializers.CharField()
-    value = serializers.FloatField()
+    value = serializers.FloatField(min_value=-1e12, max_value=1e12)
     n_shot = serializers.IntegerField(allow_null=True)
     source_kind = serializers.CharField()
     evidence_url = serializers.CharField()

@@ -6,6 +6,7 @@ a catalogued licence."""
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -178,6 +179,15 @@ def parse_model_card(content: str | bytes, *, hf_repo_id: str = "") -> CardPrevi
                     f"Eval {result.dataset_name} {result.metric_type}: value {value!r} skipped."
                 )
                 continue
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            warnings.append(
+                f"Eval {result.dataset_name} {result.metric_type}: value {value!r} skipped."
+            )
+            continue
         dataset_type = str(result.dataset_type or "")
         benchmark = (
             dataset_type if dataset_type and dataset_type != "unknown" else result.dataset_name

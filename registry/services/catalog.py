@@ -30,6 +30,7 @@ from registry.models import (
 )
 from registry.openness import compute_openness, unknown_components
 from registry.risk import compute_risk
+from registry.services._validation import full_clean
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -125,7 +126,7 @@ def license_ensure(*, actor: Any, spdx_id: str, **data: Any) -> License:
         if "category" not in clean:
             raise DomainError("A licence needs a category.", fields={"category": ["Required."]})
         lic = License(spdx_id=canonical, **clean)
-        lic.full_clean()
+        full_clean(lic)
         lic.save()
         record_event(
             actor=actor,
@@ -140,7 +141,7 @@ def license_ensure(*, actor: Any, spdx_id: str, **data: Any) -> License:
     if changed:
         for key, value in clean.items():
             setattr(lic, key, value)
-        lic.full_clean()
+        full_clean(lic)
         lic.save()
         record_event(actor=actor, action="license.updated", target=lic, changes=changed)
     return lic
@@ -224,7 +225,7 @@ def model_create(
             raise DomainError(f"{required} is required.", fields={required: ["Required."]})
     model = AIModel(slug=slug, license=lic, owner_team=owner_team, base_model=base_model, **clean)
     _apply_openness(model)
-    model.full_clean(exclude=["license", "owner_team", "base_model"])
+    full_clean(model, exclude=["license", "owner_team", "base_model"])
     model.save()
     record_event(
         actor=actor,
@@ -266,7 +267,7 @@ def model_update(
     _apply_openness(model)
     if model.openness_tier != before_tier:
         changes["openness_tier"] = {"before": before_tier, "after": model.openness_tier}
-    model.full_clean(exclude=["license", "owner_team", "base_model"])
+    full_clean(model, exclude=["license", "owner_team", "base_model"])
     model.save()
     record_event(actor=actor, action="model.updated", target=model, changes=changes)
     for version in model.versions.all():

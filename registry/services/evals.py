@@ -17,6 +17,7 @@ from audit.services import record_event
 from config.exceptions import DomainError, NotAllowed, Unprocessable
 from registry import permissions
 from registry.models import EvalResult, EvalSourceKind, ModelVersion
+from registry.services._validation import clean_text, full_clean
 
 # Metrics reported as a percentage (0–100). Others (perplexity, MT-Bench score...) need only
 # be finite numbers.
@@ -111,6 +112,12 @@ def _build(version: ModelVersion, item: EvalInput) -> EvalResult:
             f"source_kind '{item.source_kind}' is not one of {', '.join(EvalSourceKind.values)}.",
             fields={"source_kind": ["Unknown source kind."]},
         )
+    if item.stderr is not None and not (
+        isinstance(item.stderr, int | float) and math.isfinite(item.stderr) and item.stderr >= 0
+    ):
+        raise DomainError(
+            "stderr must be a finite, non-negative number.", fields={"stderr": ["Invalid."]}
+        )
     if item.n_shot is not None and not 0 <= item.n_shot <= 1000:
         raise DomainError("n_shot must be between 0 and 1000.", fields={"n_shot": ["0–1000."]})
     result = EvalResult(
@@ -123,9 +130,9 @@ def _build(version: ModelVersion, item: EvalInput) -> EvalResult:
         evaluated_on=item.evaluated_on,
         evidence_url=item.evidence_url or "",
         stderr=item.stderr,
-        notes=(item.notes or "")[:300],
+        notes=clean_text(item.notes)[:300],
     )
-    result.full_clean(exclude=["version", "evidence_file"])
+    full_clean(result, exclude=["version", "evidence_file"])
     return result
 
 

@@ -207,3 +207,18 @@ def test_spdx_expressions_are_normalised_and_unknown_ids_named(db):
         normalise_license_id("foo-1.0")
     with pytest.raises(Unprocessable, match="not a valid SPDX"):
         normalise_license_id("MIT AND")
+
+
+def test_non_finite_scores_never_reach_the_database_or_the_json(catalog, draft, owner):
+    card = (
+        "---\nlicense: mit\nmodel-index:\n- name: m\n  results:\n  - task: {type: text-generation}\n"
+        "    dataset: {name: MMLU, type: mmlu}\n    metrics:\n    - {type: acc, value: .nan}\n---\n"
+    )
+    preview = services.parse_model_card(card, hf_repo_id="org/m")
+    assert preview.evals == [] and any("skipped" in w for w in preview.warnings)
+    with pytest.raises(DomainError, match="stderr"):
+        services.eval_add(
+            actor=owner,
+            version=draft,
+            item=services.EvalInput(benchmark="mmlu", metric="acc", value=50, stderr=float("nan")),
+        )
