@@ -72,6 +72,12 @@ class OpennessTier(models.TextChoices):
     CLOSED = "closed", "Closed / API only"
 
 
+class EUAIActClass(models.TextChoices):
+    GPAI = "gpai", "General-purpose AI model"
+    GPAI_SYSTEMIC = "gpai_systemic", "GPAI with systemic risk"
+    NOT_GPAI = "not_gpai", "Not a general-purpose AI model"
+
+
 class AIModel(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     name = models.CharField(max_length=200)
@@ -97,6 +103,15 @@ class AIModel(models.Model):
     openness_tier = models.CharField(
         max_length=20, choices=OpennessTier.choices, default=OpennessTier.CLOSED
     )
+    # Hugging Face repository id ("meta-llama/Llama-3.1-8B-Instruct"): how imported model
+    # cards find their base model in the registry.
+    hf_repo_id = models.CharField(max_length=200, blank=True, db_index=True)
+    # Training datasets the provider names (HF dataset ids or plain names).
+    datasets = models.JSONField(default=list, blank=True)
+    # Estimated training compute; the EU AI Act presumes systemic risk above 10^25 FLOP.
+    training_compute_flops = models.FloatField(null=True, blank=True)
+    # The provider's or the AI Office's classification; blank = derived (see registry.risk).
+    eu_ai_act_class = models.CharField(max_length=20, choices=EUAIActClass.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -186,6 +201,13 @@ class Approval(models.Model):
     comment = models.TextField(blank=True)
     conditions = models.JSONField(default=dict, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoke_reason = models.TextField(blank=True)
+    # Set once by the expiry sweep, so ``model_version.approval_expired`` is recorded once.
+    expiry_recorded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-requested_at"]
@@ -215,6 +237,8 @@ class EvalResult(models.Model):
     evaluated_on = models.DateField(null=True, blank=True)
     evidence_url = models.URLField(blank=True)
     evidence_file = models.FileField(upload_to="evals/%Y/%m/", blank=True)
+    stderr = models.FloatField(null=True, blank=True, help_text="Standard error, same unit")
+    notes = models.CharField(max_length=300, blank=True, help_text="Dataset config, filter...")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -222,12 +246,6 @@ class EvalResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.benchmark} {self.metric}={self.value}"
-
-
-class EUAIActClass(models.TextChoices):
-    GPAI = "gpai", "General-purpose AI model"
-    GPAI_SYSTEMIC = "gpai_systemic", "GPAI with systemic risk"
-    NOT_GPAI = "not_gpai", "Not a general-purpose AI model"
 
 
 class RiskGrade(models.TextChoices):
@@ -253,6 +271,7 @@ class RiskAssessment(models.Model):
     overridden_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    overridden_at = models.DateTimeField(null=True, blank=True)
     assessed_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

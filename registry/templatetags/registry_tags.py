@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from registry.selectors import approval_status
+
+register = template.Library()
+
+_STATUS_TONE = {
+    "approved": "good",
+    "submitted": "info",
+    "pending": "info",
+    "draft": "muted",
+    "changes_requested": "warn",
+    "rejected": "bad",
+    "revoked": "bad",
+    "deprecated": "muted",
+    "expired": "bad",
+    "none": "muted",
+}
+_GRADE_TONE = {"low": "good", "medium": "info", "high": "warn", "critical": "bad"}
+
+
+@register.filter
+def status_tone(value: Any) -> str:
+    return _STATUS_TONE.get(str(value), "muted")
+
+
+@register.filter
+def grade_tone(value: Any) -> str:
+    return _GRADE_TONE.get(str(value), "muted")
+
+
+@register.filter
+def humanize_choice(value: Any) -> str:
+    return str(value or "—").replace("_", " ")
+
+
+@register.filter
+def version_approval(version: Any) -> str:
+    return approval_status(version)
+
+
+@register.filter
+def nice_number(value: Any) -> str:
+    if value is None:
+        return "—"
+    number = float(value)
+    for bound, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if number >= bound:
+            return f"{number / bound:.1f}{suffix}".replace(".0", "")
+    return f"{number:g}"

@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from registry.models import AIModel, VersionStatus
+from tests.factories import TeamFactory
+from tests.registry.factories import AIModelFactory, EvalResultFactory, ModelVersionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def many_models(db):
+    team = TeamFactory()
+    for i in range(120):
+        version = ModelVersionFactory(model=AIModelFactory(owner_team=team), label=f"v{i}")
+        EvalResultFactory(version=version)
+    return team
+
+
+def test_model_list_page_queries_do_not_grow_with_models(
+    many_models, viewer, django_assert_max_num_queries
+):
+    client = _client(viewer)
+    client.get("/models/")  # warm the session and role caches out of the count
+    with django_assert_max_num_queries(10):
+        response = client.get("/models/?page=2")
+    assert response.status_code == 200
+    assert response.content.count(b'href="/models/model-') == 50
+
+
+def test_model_list_filters_and_bad_filter_is_400(make_model, viewer, draft):
+    make_model(name="Closed thing", access="closed_api")
+    client = _client(viewer)
+    assert b"Closed thing" not in client.get("/models/?status=draft").content
+    assert b"Closed thing" in client.get("/models/?q=closed").content
+    assert client.get("/models/?openness=wide-open").status_code == 400
+
+
+def test_model_detail_shows_obligations_risk_and_history(
+    approved, viewer, django_assert_max_num_queries
+):
+    client = _client(viewer)
+    with django_assert_max_num_queries(16):
+        response = client.get(f"/models/{approved.model.slug}/")
+    html = response.content.decode()
+    assert "Commercial use is allowed." in html
+    assert "Risk points" not in html and "license category" in html
+    assert "requested by <strong>owner</strong>" in html
+    assert "data classes: public" in html
+    assert client.get("/models/nope/").status_code == 404
+
+
+def test_approval_queue_approve_with_conditions(submitted, approver, owner):
+    queue = _client(owner).get("/approvals/").content.decode()
+    assert "another approver must decide" in queue
+    client = _client(approver)
+    assert 'aria-label="Approve' in client.get("/approvals/").content.decode()
+    response = client.post(
+        f"/model-versions/{submitted.pk}/approve/",
+        {
+            "environments": "dev, prod",
+            "jurisdictions": "eu",
+            "comment": "fine",
+            "next": "/approvals/",
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == "/approvals/"
+    submitted.refresh_from_db()
+    assert submitted.status == VersionStatus.APPROVED
+    assert submitted.current_approval.conditions == {
+        "environments": ["dev", "prod"],
+        "jurisdictions": ["EU"],
+    }
+
+
+def test_self_approval_in_the_ui_is_refused_with_a_message(submitted, owner):
+    response = _client(owner).post(f"/model-versions/{submitted.pk}/approve/", follow=True)
+    assert "Separation of duties" in response.content.decode()
+    submitted.refresh_from_db()
+    assert submitted.status == VersionStatus.SUBMITTED
+
+
+def test_ui_actions_refuse_bad_input_without_saving(submitted, approver):
+    client = _client(approver)
+    response = client.post(f"/model-versions/{submitted.pk}/reject/", {"comment": ""}, follow=True)
+    assert "comment" in response.content.decode().lower()
+    assert client.post(f"/model-versions/{submitted.pk}/explode/").status_code == 404
+    submitted.refresh_from_db()
+    assert submitted.status == VersionStatus.SUBMITTED
+
+
+def test_compare_page(owner, make_model, viewer):
+    from registry import services
+
+    model = make_model()
+    a = services.version_create(actor=owner, model=model, label="a")
+    b = services.version_create(actor=owner, model=model, label="b")
+    client = _client(viewer)
+    response = client.get(f"/models/compare/?v={a.pk}&v={b.pk}")
+    assert response.status_code == 200 and b"Compare versions" in response.content
+    assert client.get(f"/models/compare/?v={a.pk}").status_code == 400
+
+
+def test_import_card_flow(owner, team, apache, fixture_text):
+    client = _client(owner)
+    content = fixture_text("Mistral-7B-Instruct-v0.3.README.md")
+    preview = client.post(
+        "/models/import/",
+        {"step": "preview", "content": content, "hf_repo_id": "mistralai/Mistral-7B-Instruct-v0.3"},
+    )
+    assert preview.status_code == 200
+    assert b"Create model and draft version" in preview.content
+    created = client.post(
+        "/models/import/",
+        {
+            "step": "confirm",
+            "content": content,
+            "hf_repo_id": "mistralai/Mistral-7B-Instruct-v0.3",
+            "slug": "mistral-7b-instruct-v0-3",
+            "name": "Mistral 7B Instruct v0.3",
+            "provider": "Mistral AI",
+            "provider_jurisdiction": "FR",
+            "license": "Apache-2.0",
+            "owner_team": "",
+            "version_label": "v0.3",
+        },
+    )
+    assert created.status_code == 302
+    assert AIModel.objects.get(slug="mistral-7b-instruct-v0-3").versions.get().label == "v0.3"
+    broken = client.post(
+        "/models/import/", {"step": "preview", "content": "---\nlicense: [x\n---\n"}
+    )
+    assert broken.status_code == 400 and b"cannot be parsed" in broken.content
+
+
+def test_aibom_download_and_dashboard(approved, viewer):
+    client = _client(viewer)
+    response = client.get(f"/model-versions/{approved.pk}/aibom/")
+    assert response.status_code == 200 and response.json()["bomFormat"] == "CycloneDX"
+    assert b"Approvals waiting" in client.get("/").content
