@@ -270,6 +270,15 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    # Choice sets that share a field name across apps get distinct schema names.
+    "ENUM_NAME_OVERRIDES": {
+        "ModelVersionStatusEnum": "registry.models.VersionStatus",
+        "DeploymentStatusEnum": "policy.models.DeploymentStatus",
+        "WaiverStatusEnum": "policy.models.WaiverStatus",
+        "JobStatusEnum": "audit.models.JobStatus",
+        "ModelEuAiActClassEnum": "registry.models.EUAIActClass",
+        "UseCaseAiActClassEnum": "policy.models.AIActClass",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -157,7 +157,7 @@ class RuleUpdateSerializer(serializers.Serializer[None]):
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
 
 
-class VersionSerializer(serializers.ModelSerializer[PolicyVersion]):
+class PolicyVersionSerializer(serializers.ModelSerializer[PolicyVersion]):
     policy = serializers.CharField(
         source="policy.slug", read_only=True, allow_null=True, default=None
     )

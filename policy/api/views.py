@@ -38,7 +38,7 @@ from policy.api.serializers import (
     SimulationSerializer,
     UseCaseSerializer,
     VersionCreateSerializer,
-    VersionSerializer,
+    PolicyVersionSerializer,
     VersionUpdateSerializer,
     WaiverCreateSerializer,
     WaiverDecisionSerializer,
@@ -180,13 +180,13 @@ class PolicyDetailView(PolicyScoped):
 
 
 class VersionListView(ListMixin, PolicyScoped):
-    @extend_schema(responses=VersionSerializer(many=True))
+    @extend_schema(responses=PolicyVersionSerializer(many=True))
     def get(self, request: Request, slug: str) -> Response:
         policy = selectors.policy_get(request.user, slug)
         qs = policy.versions.select_related("policy", "created_by", "published_by")
-        return _paginate(self, request, qs.prefetch_related("rules"), VersionSerializer)
+        return _paginate(self, request, qs.prefetch_related("rules"), PolicyVersionSerializer)
 
-    @extend_schema(request=VersionCreateSerializer, responses={201: VersionSerializer})
+    @extend_schema(request=VersionCreateSerializer, responses={201: PolicyVersionSerializer})
     def post(self, request: Request, slug: str) -> Response:
         policy = selectors.policy_get(request.user, slug)
         body = VersionCreateSerializer(data=request.data)
@@ -200,15 +200,15 @@ class VersionListView(ListMixin, PolicyScoped):
             from_version=source,
             notes=body.validated_data["notes"],
         )
-        return Response(VersionSerializer(version).data, status=status.HTTP_201_CREATED)
+        return Response(PolicyVersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
 
 class VersionDetailView(PolicyScoped):
-    @extend_schema(responses=VersionSerializer)
+    @extend_schema(responses=PolicyVersionSerializer)
     def get(self, request: Request, slug: str, number: int) -> Response:
-        return Response(VersionSerializer(selectors.version_get(request.user, slug, number)).data)
+        return Response(PolicyVersionSerializer(selectors.version_get(request.user, slug, number)).data)
 
-    @extend_schema(request=VersionUpdateSerializer, responses=VersionSerializer)
+    @extend_schema(request=VersionUpdateSerializer, responses=PolicyVersionSerializer)
     def patch(self, request: Request, slug: str, number: int) -> Response:
         version = selectors.version_get(request.user, slug, number)
         body = VersionUpdateSerializer(data=request.data)
@@ -218,18 +218,18 @@ class VersionDetailView(PolicyScoped):
             version=version,
             **body.validated_data,
         )
-        return Response(VersionSerializer(version).data)
+        return Response(PolicyVersionSerializer(version).data)
 
 
 class VersionPublishView(PolicyScoped):
     """Freeze the draft, make it active and re-evaluate deployments. A syntax or type error
     in any rule is a 400 naming the rule and the position."""
 
-    @extend_schema(request=None, responses=VersionSerializer)
+    @extend_schema(request=None, responses=PolicyVersionSerializer)
     def post(self, request: Request, slug: str, number: int) -> Response:
         version = selectors.version_get(request.user, slug, number)
         version = services.version_publish(actor=request.user, version=version)  # type: ignore[arg-type]
-        return Response(VersionSerializer(version).data)
+        return Response(PolicyVersionSerializer(version).data)
 
 
 class VersionSimulateView(PolicyScoped):
