@@ -31,6 +31,7 @@ from policy.api.serializers import (
     PolicyCreateSerializer,
     PolicySerializer,
     PolicyUpdateSerializer,
+    PolicyVersionSerializer,
     RegionSerializer,
     RuleSerializer,
     RuleUpdateSerializer,
@@ -38,7 +39,6 @@ from policy.api.serializers import (
     SimulationSerializer,
     UseCaseSerializer,
     VersionCreateSerializer,
-    PolicyVersionSerializer,
     VersionUpdateSerializer,
     WaiverCreateSerializer,
     WaiverDecisionSerializer,
@@ -206,7 +206,9 @@ class VersionListView(ListMixin, PolicyScoped):
 class VersionDetailView(PolicyScoped):
     @extend_schema(responses=PolicyVersionSerializer)
     def get(self, request: Request, slug: str, number: int) -> Response:
-        return Response(PolicyVersionSerializer(selectors.version_get(request.user, slug, number)).data)
+        return Response(
+            PolicyVersionSerializer(selectors.version_get(request.user, slug, number)).data
+        )
 
     @extend_schema(request=VersionUpdateSerializer, responses=PolicyVersionSerializer)
     def patch(self, request: Request, slug: str, number: int) -> Response:
