@@ -30,6 +30,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         except ModuleNotFoundError:
             continue
         panels.extend(module.panels(request.user))
+    for panel in panels:
+        # A missing key would make the template find dict.items() instead.
+        panel.setdefault("items", [])
     return render(request, "config/dashboard.html", {"panels": panels})
 
 

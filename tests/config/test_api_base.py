@@ -106,3 +106,10 @@ def test_readyz_is_503_naming_the_broker_when_it_is_unreachable(client, settings
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["broker"].startswith("broker unreachable")
+
+
+def test_dashboard_panels_without_items_render_no_empty_bullets(client, viewer):
+    client.force_login(viewer)
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "<li></li>" not in response.content.decode().replace(" ", "").replace("\n", "")
