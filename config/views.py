@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from importlib import import_module
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from config.api import error_body
+from config.middleware import database_outage_response
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +119,11 @@ def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def error_500(request: HttpRequest) -> HttpResponse:
+    # Django calls this handler inside its ``except`` block, for errors raised anywhere,
+    # middleware included: a lost database connection there is an outage (503), not a bug.
+    outage = database_outage_response(request, sys.exc_info()[1])
+    if outage is not None:
+        return outage
     if _wants_json(request):
         return JsonResponse(
             error_body("server_error", "Internal error; it has been logged."), status=500
