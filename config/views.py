@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 
 from config.api import error_body
 from config.middleware import database_outage_response
@@ -100,6 +101,9 @@ def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpR
     return render(request, "404.html", status=404)
 
 
+# CSRF-exempt: it changes nothing, and a CI client POSTing to a mistyped API path must learn
+# that the path is wrong (404), not that a browser cookie is missing (403).
+@csrf_exempt
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     return JsonResponse(error_body("not_found", f"No API endpoint at {request.path}."), status=404)
 
