@@ -19,11 +19,6 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-# Playwright's sync API runs an asyncio loop in this thread; Django refuses ORM calls from a
-# thread with a running loop unless told that this is deliberate. The ORM calls here are
-# the test's own set-up, in the same thread, never concurrent with the loop's work.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("STEWARD_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = ROOT / "var" / "screenshots"
@@ -39,8 +34,16 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
+    """One chromium for the package; gone (with Playwright's loop) before other packages run.
+
+    Playwright's sync API keeps an asyncio loop in this thread, and Django refuses ORM calls
+    from a thread with a running loop unless told it is deliberate: the ORM calls here are
+    the tests' own set-up and teardown, never concurrent with the loop's work. The switch is
+    on exactly while the loop exists, not for the whole process: subprocesses of other tests
+    (``check --deploy`` refuses it) must not inherit it.
+    """
     if not CHROMIUM.exists():
         pytest.skip(
             f"no chromium at {CHROMIUM}: install it (apt-get install chromium) or set "
@@ -48,10 +51,18 @@ def browser() -> Iterator[Any]:
         )
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            yield instance
+            instance.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
