@@ -11,7 +11,7 @@ from contextvars import ContextVar
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.template.response import TemplateResponse
+from django.template.loader import render_to_string
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +74,9 @@ class DatabaseUnavailableMiddleware:
 
     Connection errors surface as OperationalError/InterfaceError; with CONN_HEALTH_CHECKS the
     next request after the outage reconnects by itself, so the app never needs a restart.
+    This hook sees errors raised by views; errors raised in middleware (the session lookup,
+    the session save, axes) never reach a ``process_exception``: Django turns them into the
+    500 handler, and ``config.views.error_500`` sends those through ``database_outage_response``.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -83,15 +86,22 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not isinstance(exception, OperationalError | InterfaceError):
-            return None
-        if not _is_connection_error(exception):
-            return None
-        logger.warning("database unavailable: %s", exception)
-        return service_unavailable(request, "The database is unavailable; try again shortly.")
+        return database_outage_response(request, exception)
 
 
-def _is_connection_error(exc: Exception) -> bool:
+def database_outage_response(
+    request: HttpRequest, exception: BaseException | None
+) -> HttpResponse | None:
+    """The 503 for a lost database connection, or None when ``exception`` is something else."""
+    if not isinstance(exception, OperationalError | InterfaceError):
+        return None
+    if not _is_connection_error(exception):
+        return None
+    logger.warning("database unavailable: %s", exception)
+    return service_unavailable(request, "The database is unavailable; try again shortly.")
+
+
+def _is_connection_error(exc: BaseException) -> bool:
     if isinstance(exc, InterfaceError):
         return True
     text = str(exc).lower()
@@ -113,7 +123,8 @@ def service_unavailable(request: HttpRequest, message: str) -> HttpResponse:
             status=503,
         )
     else:
-        response = TemplateResponse(request, "503.html", {"message": message}, status=503)
-        response.render()
+        # Rendered without the request: context processors would touch the session (and so
+        # the database that is down).
+        response = HttpResponse(render_to_string("503.html", {"message": message}), status=503)
     response["Retry-After"] = "5"
     return response

@@ -15,9 +15,15 @@ from config.settings import DATABASES, VAR_DIR
 
 TESTING = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-MEDIA_ROOT = tempfile.mkdtemp(prefix="steward-test-media-")
+# Processes started by the tests (workers, gunicorn) get the test's MEDIA_ROOT through the
+# environment, so they read and write the same files as the test itself.
+MEDIA_ROOT = os.environ.get("MEDIA_ROOT") or tempfile.mkdtemp(prefix="steward-test-media-")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Fault tests swap in a failing backend (tests.harness.DiskFullStorage) for processes.
+    "default": {
+        "BACKEND": os.environ.get("STEWARD_TEST_DEFAULT_STORAGE")
+        or "django.core.files.storage.FileSystemStorage"
+    },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

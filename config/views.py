@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from importlib import import_module
 from typing import Any
 
@@ -12,8 +13,10 @@ from django.contrib.auth.decorators import login_required
 from django.db import connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 
 from config.api import error_body
+from config.middleware import database_outage_response
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +104,9 @@ def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpR
     return render(request, "404.html", status=404)
 
 
+# CSRF-exempt: it changes nothing, and a CI client POSTing to a mistyped API path must learn
+# that the path is wrong (404), not that a browser cookie is missing (403).
+@csrf_exempt
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     return JsonResponse(error_body("not_found", f"No API endpoint at {request.path}."), status=404)
 
@@ -120,6 +126,11 @@ def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def error_500(request: HttpRequest) -> HttpResponse:
+    # Django calls this handler inside its ``except`` block, for errors raised anywhere,
+    # middleware included: a lost database connection there is an outage (503), not a bug.
+    outage = database_outage_response(request, sys.exc_info()[1])
+    if outage is not None:
+        return outage
     if _wants_json(request):
         return JsonResponse(
             error_body("server_error", "Internal error; it has been logged."), status=500

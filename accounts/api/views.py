@@ -65,7 +65,8 @@ class TokenDetailView(APIView):
         token = get_object_or_404(tokens_visible_to(request.user), pk=pk)  # type: ignore[arg-type]
         return Response(ApiTokenSerializer(token).data)
 
-    @extend_schema(responses=ApiTokenSerializer)
+    # Revoking answers 200 with the revoked token (not 204): the caller sees revoked_at.
+    @extend_schema(responses={200: ApiTokenSerializer})
     def delete(self, request: Request, pk: int) -> Response:
         token = get_object_or_404(tokens_visible_to(request.user), pk=pk)  # type: ignore[arg-type]
         token = services.token_revoke(actor=request.user, token=token)  # type: ignore[arg-type]
