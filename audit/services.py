@@ -10,12 +10,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
-from audit.chain import GENESIS_HASH, event_hash, iter_db_events, verify_events
+from audit.chain import HASHED_FIELDS, event_hash
+from audit.checkpoints import locked_head
+from audit.verification import verify_chain
 from audit.context import current_context
 from audit.models import (
     ActorType,
     AuditEvent,
-    ChainHead,
     ChainVerification,
     JobStatus,
     Outcome,
@@ -53,10 +54,6 @@ def _target_fields(target: Target) -> tuple[str, str, str]:
     return f"{meta.app_label}.{meta.model_name}", str(target.pk), str(target)[:300]
 
 
-def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
-
-
 def record_event(
     *,
     actor: Any,
@@ -78,31 +75,94 @@ def record_event(
     ctx = current_context().as_dict()
     if context:
         ctx.update(context)
-    with transaction.atomic(savepoint=False):
-        # The head row's lock serialises appends: the chain has no forks and no gaps even
-        # with concurrent writers. SQLite serialises writers itself (IMMEDIATE transactions).
-        head = ChainHead.objects.select_for_update().filter(pk=1).first()
-        if head is None:
-            head = ChainHead.objects.create(pk=1, seq=0, hash=GENESIS_HASH)
-        fields: dict[str, Any] = {
-            "seq": head.seq + 1,
-            # Microsecond precision is what both databases store, so the hash recomputes.
-            "occurred_at": timezone.now(),
-            "actor_type": str(actor_type),
-            "actor_id": actor_id,
-            "actor_label": actor_label[:200],
-            "action": action,
-            "target_type": target_type,
-            "target_id": target_id,
-            "target_label": target_label,
-            "changes": _jsonable(changes or {}),
-            "context": _jsonable(ctx),
-            "outcome": str(outcome),
-            "prev_hash": head.hash,
-        }
-        fields["hash"] = event_hash(fields)
-        event = AuditEvent.objects.create(**fields)
-        ChainHead.objects.filter(pk=1).update(seq=event.seq, hash=event.hash)
+    fields: dict[str, Any] = {
+        "seq": 0,
+        "occurred_at": None,
+        "actor_type": str(actor_type),
+        "actor_id": actor_id,
+        "actor_label": actor_label[:200],
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "target_label": target_label,
+        "changes": None,
+        "context": None,
+        "outcome": str(outcome),
+        "prev_hash": "",
+    }
+    # Serialised before taking the lock, which is held for as short a time as possible. The
+    # loads() gives the plain JSON values (dates as strings...) that the hash covers.
+    changes_json = json.dumps(changes or {}, cls=DjangoJSONEncoder)
+    context_json = json.dumps(ctx, cls=DjangoJSONEncoder)
+    fields["changes"] = json.loads(changes_json)
+    fields["context"] = json.loads(context_json)
+    return _append(fields, changes_json, context_json)
+
+
+_INSERT_COLUMNS = (*HASHED_FIELDS, "hash")
+_JSON_COLUMNS = ("changes", "context")
+
+
+def _placeholders(vendor: str) -> str:
+    cast = "::jsonb" if vendor == "postgresql" else ""
+    return ", ".join(f"%s{cast}" if name in _JSON_COLUMNS else "%s" for name in _INSERT_COLUMNS)
+
+
+def _append(fields: dict[str, Any], changes_json: str, context_json: str) -> AuditEvent:
+    """Append under the chain head's row lock: no forks, no gaps, even with many writers.
+
+    PostgreSQL: ``SELECT ... FOR UPDATE`` on the head row (it re-reads the newest head after
+    waiting), then ONE statement inserts the event and moves the head. SQLite serialises
+    writers itself (IMMEDIATE transactions). Raw SQL: this runs for every change in Steward.
+    """
+    connection = transaction.get_connection()
+    vendor = connection.vendor
+    columns = ", ".join(_INSERT_COLUMNS)
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        seq, prev_hash = locked_head()
+        now = timezone.now()
+        fields["seq"] = seq + 1
+        fields["occurred_at"] = now
+        fields["prev_hash"] = prev_hash
+        digest = event_hash(fields)
+        params = [
+            fields["seq"],
+            connection.ops.adapt_datetimefield_value(now),
+            fields["actor_type"],
+            fields["actor_id"],
+            fields["actor_label"],
+            fields["action"],
+            fields["target_type"],
+            fields["target_id"],
+            fields["target_label"],
+            changes_json,
+            context_json,
+            fields["outcome"],
+            prev_hash,
+            digest,
+        ]
+        if vendor == "postgresql":
+            cursor.execute(
+                f"WITH ins AS (INSERT INTO audit_auditevent ({columns}) "  # noqa: S608
+                f"VALUES ({_placeholders(vendor)}) RETURNING id) "
+                "UPDATE audit_chainhead SET seq = %s, hash = %s FROM ins "
+                "WHERE audit_chainhead.id = 1 RETURNING ins.id",
+                [*params, fields["seq"], digest],
+            )
+            pk = cursor.fetchone()[0]
+        else:
+            cursor.execute(
+                f"INSERT INTO audit_auditevent ({columns}) VALUES ({_placeholders(vendor)})",  # noqa: S608
+                params,
+            )
+            pk = cursor.lastrowid
+            cursor.execute(
+                "UPDATE audit_chainhead SET seq = %s, hash = %s WHERE id = 1",
+                [fields["seq"], digest],
+            )
+    event = AuditEvent(id=pk, hash=digest, **fields)
+    event._state.adding = False
+    event._state.db = connection.alias
     return event
 
 
@@ -126,7 +186,7 @@ def chain_verification_run(*, verification_id: int) -> ChainVerification | None:
         logger.info("chain verification %s already claimed or missing", verification_id)
         return ChainVerification.objects.filter(pk=verification_id).first()
     try:
-        result = verify_events(iter_db_events(), expected_prev_hash=GENESIS_HASH)
+        result = verify_chain()
     except Exception as exc:
         logger.exception("chain verification %s failed", verification_id)
         ChainVerification.objects.filter(pk=verification_id).update(
@@ -152,6 +212,8 @@ def chain_verification_run(*, verification_id: int) -> ChainVerification | None:
                 "last_seq": result.last_seq,
                 "broken_seq": result.broken_seq,
                 "reason": result.reason,
+                "problem": result.problem,
+                "checkpoints_checked": result.checkpoints_checked,
             },
             outcome=Outcome.SUCCESS if result.ok else Outcome.FAILURE,
         )
