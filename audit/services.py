@@ -18,9 +18,14 @@ from audit.models import (
     ActorType,
     AuditEvent,
     ChainVerification,
+    Checkpoint,
+    CheckpointReason,
+    ExportFormat,
     JobStatus,
     Outcome,
+    ReportExport,
 )
+from config.exceptions import DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -218,3 +223,114 @@ def chain_verification_run(*, verification_id: int) -> ChainVerification | None:
             outcome=Outcome.SUCCESS if result.ok else Outcome.FAILURE,
         )
     return job
+
+
+# --- Exports -----------------------------------------------------------------------------------
+
+
+def export_request(*, actor: Any, format: str, filters: dict[str, Any]) -> ReportExport:
+    """Queue a signed export of the events matching ``filters``; a worker builds it."""
+    from audit.filtersets import AuditEventFilterSet, clean_filters
+    from audit.selectors import require_exporter
+    from audit.tasks import run_export
+
+    require_exporter(actor)
+    if format not in ExportFormat.values:
+        raise DomainError(
+            f"Unknown format {format!r}: use one of {', '.join(ExportFormat.values)}.",
+            fields={"format": [f"Choose one of {', '.join(ExportFormat.values)}."]},
+        )
+    clean = clean_filters(filters)
+    filterset = AuditEventFilterSet(data=clean, queryset=AuditEvent.objects.all())
+    if not filterset.is_valid():
+        raise DomainError(
+            "Invalid filters.",
+            fields={name: [str(e) for e in errors] for name, errors in filterset.errors.items()},
+        )
+    with transaction.atomic():
+        export = ReportExport.objects.create(format=format, filters=clean, requested_by=actor)
+        record_event(
+            actor=actor,
+            action="audit.export_requested",
+            target=export,
+            changes={"format": format, "filters": clean},
+        )
+        transaction.on_commit(lambda: run_export.delay(export.pk))
+    return export
+
+
+def export_run(*, export_id: int) -> ReportExport | None:
+    """Build a queued export exactly once (a redelivered task finds it claimed)."""
+    from audit.checkpoints import checkpoint_create
+    from audit.exports.bundle import build_bundle
+    from audit.filtersets import AuditEventFilterSet
+
+    claimed = ReportExport.objects.filter(pk=export_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING, started_at=timezone.now(), attempts=models.F("attempts") + 1
+    )
+    if not claimed:
+        logger.info("export %s already claimed or missing", export_id)
+        return ReportExport.objects.filter(pk=export_id).first()
+    export = ReportExport.objects.select_related("requested_by").get(pk=export_id)
+    try:
+        # Every export signs the head first: the export is the chain up to that checkpoint.
+        checkpoint = checkpoint_create(reason=CheckpointReason.EXPORT)
+        if checkpoint is None:
+            raise DomainError("The audit trail is empty.")
+        filterset = AuditEventFilterSet(
+            data=export.filters, queryset=AuditEvent.objects.filter(seq__lte=checkpoint.seq)
+        )
+        qs = filterset.qs if filterset.is_valid() else AuditEvent.objects.none()
+        total = qs.count()
+        ReportExport.objects.filter(pk=export_id).update(checkpoint=checkpoint)
+
+        def progress(done: int, of: int) -> None:
+            percent = 100 if not of else min(99, done * 100 // of)
+            ReportExport.objects.filter(pk=export_id).update(progress=percent, count=done)
+
+        result = build_bundle(export, qs, checkpoint, total=total, on_progress=progress)
+    except Exception as exc:
+        logger.exception("export %s failed", export_id)
+        message = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+        with transaction.atomic():
+            ReportExport.objects.filter(pk=export_id).update(
+                status=JobStatus.FAILED, finished_at=timezone.now(), error=message[:2000]
+            )
+            record_event(
+                actor=None,
+                action="audit.export_failed",
+                target=export,
+                changes={"error": message[:500]},
+                outcome=Outcome.FAILURE,
+            )
+        if isinstance(exc, DomainError):
+            return ReportExport.objects.get(pk=export_id)
+        raise
+    with transaction.atomic():
+        ReportExport.objects.filter(pk=export_id).update(
+            status=JobStatus.SUCCEEDED, finished_at=timezone.now(), progress=100, **result
+        )
+        export.refresh_from_db()
+        record_event(
+            actor=None,
+            action="audit.exported",
+            target=export,
+            changes={
+                "format": export.format,
+                "count": export.count,
+                "first_seq": export.first_seq,
+                "last_seq": export.last_seq,
+                "bundle_sha256": export.bundle_sha256,
+                "checkpoint_seq": checkpoint.seq,
+            },
+        )
+    return export
+
+
+def checkpoint_periodic() -> Checkpoint | None:
+    """The beat task's work: sign the head if it moved, and publish any unpublished file."""
+    from audit.checkpoints import checkpoint_create, publish_missing_checkpoints
+
+    checkpoint = checkpoint_create(reason=CheckpointReason.PERIODIC)
+    publish_missing_checkpoints()
+    return checkpoint
