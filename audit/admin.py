@@ -24,7 +24,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["seq", "occurred_at", "actor_label", "action", "target_type", "target_label", "outcome"]
+    list_display = [
+        "seq",
+        "occurred_at",
+        "actor_label",
+        "action",
+        "target_type",
+        "target_label",
+        "outcome",
+    ]
     list_filter = ["outcome", "actor_type"]
     search_fields = ["action", "actor_label", "target_label", "target_id"]
     ordering = ["-seq"]

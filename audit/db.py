@@ -13,7 +13,7 @@ the ``steward_audit_maintenance`` table holds a row, which only a flush inserts.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -74,7 +74,7 @@ def sqlite_install_sql() -> list[str]:
             f"SELECT RAISE(ABORT, 'the audit trail is append-only: UPDATE on {table} refused'); "
             "END",
             f"DROP TRIGGER IF EXISTS {table}_no_delete",
-            f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+            f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "  # noqa: S608
             f"WHEN NOT EXISTS (SELECT 1 FROM {SQLITE_MAINTENANCE_TABLE}) BEGIN "
             f"SELECT RAISE(ABORT, 'the audit trail is append-only: DELETE on {table} refused'); "
             "END",
@@ -85,7 +85,10 @@ def sqlite_install_sql() -> list[str]:
 def sqlite_uninstall_sql() -> list[str]:
     sql = []
     for table in PROTECTED_TABLES:
-        sql += [f"DROP TRIGGER IF EXISTS {table}_no_update", f"DROP TRIGGER IF EXISTS {table}_no_delete"]
+        sql += [
+            f"DROP TRIGGER IF EXISTS {table}_no_update",
+            f"DROP TRIGGER IF EXISTS {table}_no_delete",
+        ]
     return [*sql, f"DROP TABLE IF EXISTS {SQLITE_MAINTENANCE_TABLE}"]
 
 
@@ -114,8 +117,8 @@ def maintenance_sql(vendor: str) -> tuple[list[str], list[str]]:
         return [f"SET LOCAL {MAINTENANCE_SETTING} = 'on'"], []
     if vendor == "sqlite":
         return (
-            [f"INSERT OR IGNORE INTO {SQLITE_MAINTENANCE_TABLE} (id) VALUES (1)"],
-            [f"DELETE FROM {SQLITE_MAINTENANCE_TABLE}"],
+            [f"INSERT OR IGNORE INTO {SQLITE_MAINTENANCE_TABLE} (id) VALUES (1)"],  # noqa: S608
+            [f"DELETE FROM {SQLITE_MAINTENANCE_TABLE}"],  # noqa: S608
         )
     return [], []
 
@@ -131,11 +134,11 @@ def flushable_audit_tables() -> Iterator[None]:
 
     original = BaseDatabaseOperations.execute_sql_flush
 
-    def execute_sql_flush(self: BaseDatabaseOperations, sql_list: list[str]) -> None:
+    def execute_sql_flush(self: BaseDatabaseOperations, sql_list: Iterable[str]) -> None:
         before, after = maintenance_sql(self.connection.vendor)
         original(self, [*before, *sql_list, *after])
 
-    BaseDatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign]
+    BaseDatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign,assignment]
     try:
         yield
     finally:

@@ -67,7 +67,9 @@ def exports_visible_to(user: Any) -> QuerySet[ReportExport]:
 def chain_status() -> dict[str, Any]:
     """What the status badge shows: the last finished verification and the last checkpoint."""
     last_check = (
-        ChainVerification.objects.filter(status=JobStatus.SUCCEEDED).order_by("-finished_at").first()
+        ChainVerification.objects.filter(status=JobStatus.SUCCEEDED)
+        .order_by("-finished_at")
+        .first()
     )
     pending = ChainVerification.objects.filter(
         status__in=[JobStatus.QUEUED, JobStatus.RUNNING]

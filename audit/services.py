@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from audit.chain import HASHED_FIELDS, event_hash
 from audit.checkpoints import locked_head
-from audit.verification import verify_chain
 from audit.context import current_context
 from audit.models import (
     ActorType,
@@ -25,6 +24,7 @@ from audit.models import (
     Outcome,
     ReportExport,
 )
+from audit.verification import verify_chain
 from config.exceptions import DomainError
 
 logger = logging.getLogger(__name__)

@@ -87,7 +87,9 @@ def verify_chain(
 
     # The database's checkpoints form a chain of their own.
     previous = GENESIS_HASH
-    for cp in Checkpoint.objects.order_by("seq").only("seq", "prev_checkpoint_hash", "checkpoint_hash"):
+    for cp in Checkpoint.objects.order_by("seq").only(
+        "seq", "prev_checkpoint_hash", "checkpoint_hash"
+    ):
         if cp.prev_checkpoint_hash != previous:
             failures.append(
                 (
@@ -174,7 +176,9 @@ def verify_chain(
     sources = sorted({d.get("_source", "") for docs in anchors.values() for d in docs})
     failure = _first_failure(failures)
     if failure is None:
-        return VerifyReport(True, first, last, count, None, "", "", checked, last_checkpoint, sources)
+        return VerifyReport(
+            True, first, last, count, None, "", "", checked, last_checkpoint, sources
+        )
     broken, problem, reason = failure
     # What was verified is what came before the break.
     good_last = last if last is not None and last < broken else (broken - 1 if broken > 1 else None)

@@ -89,7 +89,9 @@ def verify_request(request: HttpRequest) -> HttpResponse:
 def export_list(request: HttpRequest) -> HttpResponse:
     can_export = selectors.can_export_audit(request.user)
     form = ExportForm(request.POST or None)
-    filterset = AuditEventFilterSet(data=request.POST or None, queryset=selectors.events_visible_to(request.user))
+    filterset = AuditEventFilterSet(
+        data=request.POST or None, queryset=selectors.events_visible_to(request.user)
+    )
     status = 200
     if request.method == "POST":
         if not can_export:
@@ -105,7 +107,9 @@ def export_list(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, exc.message)
                 status = 400
             else:
-                messages.success(request, f"Export {export.pk} queued; it appears below when ready.")
+                messages.success(
+                    request, f"Export {export.pk} queued; it appears below when ready."
+                )
                 return redirect("audit:export-list")
         else:
             status = 400
@@ -113,7 +117,13 @@ def export_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "audit/export_list.html",
-        {"form": form, "filterset": filterset, "exports": exports, "can_export": can_export, **_status_context()},
+        {
+            "form": form,
+            "filterset": filterset,
+            "exports": exports,
+            "can_export": can_export,
+            **_status_context(),
+        },
         status=status,
     )
 
@@ -134,7 +144,7 @@ def export_download(request: HttpRequest, pk: int) -> HttpResponse:
     if export is None:
         raise Http404("No such export.")
     try:
-        return export_file_response(export)
+        return export_file_response(export)  # type: ignore[return-value]
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("audit:export-list")

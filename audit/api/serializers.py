@@ -75,8 +75,12 @@ class ExportCreateSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class ReportExportSerializer(serializers.ModelSerializer[ReportExport]):
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    checkpoint_seq = serializers.IntegerField(source="checkpoint.seq", allow_null=True, default=None)
+    requested_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    checkpoint_seq = serializers.IntegerField(
+        source="checkpoint.seq", allow_null=True, default=None
+    )
     download_url = serializers.SerializerMethodField()
 
     class Meta:

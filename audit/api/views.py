@@ -54,7 +54,7 @@ class CheckpointListView(generics.ListAPIView[Checkpoint]):
     """Signed checkpoints of the chain head, newest first: keep copies outside Steward."""
 
     required_scopes = {"GET": "audit:read"}
-    serializer_class = CheckpointDocumentSerializer
+    serializer_class = CheckpointDocumentSerializer  # type: ignore[assignment]
 
     def get_queryset(self) -> Any:
         return selectors.checkpoints_visible_to(self.request.user)
@@ -78,11 +78,15 @@ class PublicKeyListView(APIView):
         except Exception:
             current = None
         keys = [
-            {"key_id": key_id, "algorithm": "Ed25519", "public_key_pem": public_pem(key),
-             "current": key_id == current}
+            {
+                "key_id": key_id,
+                "algorithm": "Ed25519",
+                "public_key_pem": public_pem(key),
+                "current": key_id == current,
+            }
             for key_id, key in sorted(public_keys().items())
         ]
-        return Response(PublicKeySerializer(keys, many=True).data)
+        return Response(PublicKeySerializer(keys, many=True).data)  # type: ignore[arg-type]
 
 
 class VerifyView(APIView):
@@ -150,5 +154,8 @@ def export_file_response(export: ReportExport) -> FileResponse:
     if not path.is_file():
         raise Http404("The bundle file is gone.")
     return FileResponse(
-        path.open("rb"), as_attachment=True, filename=export.bundle_name, content_type="application/zip"
+        path.open("rb"),
+        as_attachment=True,
+        filename=export.bundle_name,
+        content_type="application/zip",
     )

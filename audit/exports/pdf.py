@@ -218,8 +218,10 @@ def write_pdf(path: Path, summary: ReportSummary, meta: dict[str, Any]) -> None:
     else:
         story.append(
             _table(
-                [["Model", "Version", "Licence", "Openness", "Risk grade", "Approval state"]]
-                + inventory
+                [
+                    ["Model", "Version", "Licence", "Openness", "Risk grade", "Approval state"],
+                    *inventory,
+                ]
             )
         )
     story.append(Paragraph("Events", h2))

@@ -6,56 +6,121 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0001_initial'),
+        ("audit", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Checkpoint',
+            name="Checkpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.BigIntegerField(unique=True)),
-                ('head_hash', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField()),
-                ('prev_checkpoint_hash', models.CharField(max_length=64)),
-                ('key_id', models.CharField(max_length=64)),
-                ('signature', models.CharField(help_text='Base64 Ed25519 signature', max_length=200)),
-                ('checkpoint_hash', models.CharField(max_length=64, unique=True)),
-                ('reason', models.CharField(choices=[('periodic', 'Periodic'), ('export', 'Export'), ('manual', 'Manual')], max_length=16)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.BigIntegerField(unique=True)),
+                ("head_hash", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField()),
+                ("prev_checkpoint_hash", models.CharField(max_length=64)),
+                ("key_id", models.CharField(max_length=64)),
+                (
+                    "signature",
+                    models.CharField(help_text="Base64 Ed25519 signature", max_length=200),
+                ),
+                ("checkpoint_hash", models.CharField(max_length=64, unique=True)),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("periodic", "Periodic"),
+                            ("export", "Export"),
+                            ("manual", "Manual"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-seq'],
+                "ordering": ["-seq"],
             },
         ),
         migrations.CreateModel(
-            name='ReportExport',
+            name="ReportExport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='queued', max_length=16)),
-                ('format', models.CharField(choices=[('csv', 'CSV'), ('jsonl', 'JSON Lines'), ('ocsf', 'OCSF JSON Lines'), ('pdf', 'PDF report')], max_length=8)),
-                ('filters', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('progress', models.PositiveSmallIntegerField(default=0, help_text='Percent done')),
-                ('count', models.BigIntegerField(default=0)),
-                ('first_seq', models.BigIntegerField(blank=True, null=True)),
-                ('last_seq', models.BigIntegerField(blank=True, null=True)),
-                ('bundle_name', models.CharField(blank=True, max_length=200)),
-                ('bundle_sha256', models.CharField(blank=True, max_length=64)),
-                ('bundle_size', models.BigIntegerField(default=0)),
-                ('manifest', models.JSONField(blank=True, default=dict)),
-                ('error', models.TextField(blank=True)),
-                ('checkpoint', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='audit.checkpoint')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "format",
+                    models.CharField(
+                        choices=[
+                            ("csv", "CSV"),
+                            ("jsonl", "JSON Lines"),
+                            ("ocsf", "OCSF JSON Lines"),
+                            ("pdf", "PDF report"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("filters", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("progress", models.PositiveSmallIntegerField(default=0, help_text="Percent done")),
+                ("count", models.BigIntegerField(default=0)),
+                ("first_seq", models.BigIntegerField(blank=True, null=True)),
+                ("last_seq", models.BigIntegerField(blank=True, null=True)),
+                ("bundle_name", models.CharField(blank=True, max_length=200)),
+                ("bundle_sha256", models.CharField(blank=True, max_length=64)),
+                ("bundle_size", models.BigIntegerField(default=0)),
+                ("manifest", models.JSONField(blank=True, default=dict)),
+                ("error", models.TextField(blank=True)),
+                (
+                    "checkpoint",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="audit.checkpoint",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'permissions': [('export_auditevent', 'Can export and download signed audit reports')],
+                "ordering": ["-created_at", "-id"],
+                "permissions": [
+                    ("export_auditevent", "Can export and download signed audit reports")
+                ],
             },
         ),
     ]

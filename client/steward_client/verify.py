@@ -150,7 +150,13 @@ def verify_bundle(path: str, keys: list[Ed25519PublicKey]) -> Result:
         manifest_bytes = archive.read("manifest.json")
         signature = archive.read("manifest.json.sig").decode("ascii", "replace")
         if _signed_by(keys, signature, manifest_bytes):
-            result.add("signature", True, f"manifest signed by key {key_id_for(keys[0])}" if len(keys) == 1 else "manifest signed by a given key")
+            result.add(
+                "signature",
+                True,
+                f"manifest signed by key {key_id_for(keys[0])}"
+                if len(keys) == 1
+                else "manifest signed by a given key",
+            )
         else:
             result.add(
                 "signature",
@@ -207,7 +213,9 @@ def verify_bundle(path: str, keys: list[Ed25519PublicKey]) -> Result:
                     and seq == previous["seq"] + 1
                     and event["prev_hash"] != previous["hash"]
                 ):
-                    event_problem = f"link mismatch at seq {seq}: prev_hash is not the hash of seq {seq - 1}"
+                    event_problem = (
+                        f"link mismatch at seq {seq}: prev_hash is not the hash of seq {seq - 1}"
+                    )
                 if event_problem is None and previous is not None and seq <= previous["seq"]:
                     event_problem = f"order: seq {seq} follows seq {previous['seq']}"
                 seen.append((seq, str(event.get("hash"))))
@@ -218,7 +226,8 @@ def verify_bundle(path: str, keys: list[Ed25519PublicKey]) -> Result:
         result.add(
             "events",
             event_problem is None,
-            event_problem or f"{len(seen)} event hashes recomputed, links between consecutive events hold",
+            event_problem
+            or f"{len(seen)} event hashes recomputed, links between consecutive events hold",
         )
         if seen != listed:
             listed_set = dict(listed)
@@ -243,7 +252,8 @@ def verify_bundle(path: str, keys: list[Ed25519PublicKey]) -> Result:
         result.add(
             "count",
             expected == actual,
-            f"count/first/last seq {actual}" + ("" if expected == actual else f", manifest says {expected}"),
+            f"count/first/last seq {actual}"
+            + ("" if expected == actual else f", manifest says {expected}"),
         )
 
         # Checkpoints carried by the manifest.
@@ -251,11 +261,24 @@ def verify_bundle(path: str, keys: list[Ed25519PublicKey]) -> Result:
             seq = checkpoint.get("seq")
             payload = rfc8785.dumps({name: checkpoint.get(name) for name in CHECKPOINT_PAYLOAD})
             if not _signed_by(keys, str(checkpoint.get("signature", "")), payload):
-                result.add("checkpoint", False, f"bad signature: checkpoint at seq {seq} (key {checkpoint.get('key_id')})")
+                result.add(
+                    "checkpoint",
+                    False,
+                    f"bad signature: checkpoint at seq {seq} (key {checkpoint.get('key_id')})",
+                )
             elif seq in by_seq and by_seq[seq] != checkpoint.get("head_hash"):
-                result.add("checkpoint", False, f"checkpoint mismatch at seq {seq}: the exported event's hash differs from the signed head")
+                result.add(
+                    "checkpoint",
+                    False,
+                    f"checkpoint mismatch at seq {seq}: the exported event's hash differs from the signed head",
+                )
             else:
-                result.add("checkpoint", True, f"checkpoint at seq {seq} signed" + (" and matches the event" if seq in by_seq else ""))
+                result.add(
+                    "checkpoint",
+                    True,
+                    f"checkpoint at seq {seq} signed"
+                    + (" and matches the event" if seq in by_seq else ""),
+                )
     return result
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from steward_client.verify import event_hash as client_event_hash
 
 from audit.chain import canonical_bytes, event_hash
-from steward_client.verify import event_hash as client_event_hash
 
 EVENT = {
     "seq": 7,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
@@ -30,7 +31,9 @@ def test_concurrent_writers_make_a_gapless_fork_free_chain():
                 # Some events roll back with their transaction: no gap may remain.
                 try:
                     with transaction.atomic():
-                        record_event(actor=f"writer-{writer}", action="test.concurrent", changes={"i": i})
+                        record_event(
+                            actor=f"writer-{writer}", action="test.concurrent", changes={"i": i}
+                        )
                         if i % 10 == 9:
                             raise RuntimeError("rolled back")
                 except RuntimeError:
@@ -47,11 +50,13 @@ def test_concurrent_writers_make_a_gapless_fork_free_chain():
         thread.join(timeout=120)
     assert not errors, errors
 
-    events = list(AuditEvent.objects.order_by("seq").values("seq", "prev_hash", "hash", "actor_label"))
+    events = list(
+        AuditEvent.objects.order_by("seq").values("seq", "prev_hash", "hash", "actor_label")
+    )
     kept = WRITERS * (EACH - EACH // 10)
     assert [e["seq"] for e in events] == list(range(1, kept + 1))
     assert events[0]["prev_hash"] == GENESIS_HASH
-    assert all(b["prev_hash"] == a["hash"] for a, b in zip(events, events[1:], strict=False))
+    assert all(b["prev_hash"] == a["hash"] for a, b in itertools.pairwise(events))
     assert len({e["prev_hash"] for e in events}) == kept, "two events share a parent: a fork"
     assert len({e["actor_label"] for e in events}) == WRITERS
     report = verify_chain()

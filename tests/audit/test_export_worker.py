@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from steward_client.verify import verify_bundle
 
 from audit.keys import signing_key
 from audit.models import JobStatus, ReportExport
-from steward_client.verify import verify_bundle
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.integration
@@ -21,7 +21,9 @@ def audit_dirs() -> None:
     this test keeps the suite's defaults instead of per-test folders."""
 
 
-def test_a_worker_builds_a_signed_export(celery_worker_process, auditor, bearer, some_events, tmp_path):
+def test_a_worker_builds_a_signed_export(
+    celery_worker_process, auditor, bearer, some_events, tmp_path
+):
     client = bearer(auditor, "audit:export", "audit:read")
     some_events(3)
     created = client.post("/api/v1/audit/exports/", {"format": "ocsf"})
@@ -40,4 +42,8 @@ def test_a_worker_builds_a_signed_export(celery_worker_process, auditor, bearer,
     path.write_bytes(b"".join(download.streaming_content))
     assert verify_bundle(str(path), [signing_key().public_key]).ok
     # The export's checkpoint was published outside the database.
-    assert list(Path(settings.STEWARD_AUDIT_CHECKPOINT_DIR).glob(f"checkpoint-{export.checkpoint.seq:012d}-*.json"))
+    assert list(
+        Path(settings.STEWARD_AUDIT_CHECKPOINT_DIR).glob(
+            f"checkpoint-{export.checkpoint.seq:012d}-*.json"
+        )
+    )

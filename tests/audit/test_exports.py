@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from steward_client.cli import main as steward_main
+from steward_client.verify import verify_bundle
 
 from audit.exports.bundle import bundle_path, read_member
 from audit.keys import public_pem, signing_key
 from audit.models import JobStatus, ReportExport
 from audit.services import export_request, export_run, record_event
 from config.exceptions import NotAllowed
-from steward_client.cli import main as steward_main
-from steward_client.verify import verify_bundle
 
 pytestmark = pytest.mark.django_db
 
@@ -71,11 +71,15 @@ def test_every_format_makes_a_bundle_that_verifies_offline(
     assert manifest["checkpoints"][-1]["seq"] == export.checkpoint.seq
 
 
-def test_a_changed_byte_fails_the_digest(run_export, some_events, public_key_file, tmp_path, capsys):
+def test_a_changed_byte_fails_the_digest(
+    run_export, some_events, public_key_file, tmp_path, capsys
+):
     some_events(3)
     export = run_export("jsonl")
     forged = tmp_path / "forged.zip"
-    _rewrite(bundle_path(export), forged, "events.jsonl", lambda d: d.replace(b"thing 1", b"thing 7", 1))
+    _rewrite(
+        bundle_path(export), forged, "events.jsonl", lambda d: d.replace(b"thing 1", b"thing 7", 1)
+    )
     code, output = _verify(forged, public_key_file, capsys)
     assert code == 1
     assert "digest mismatch: events.jsonl" in output
@@ -137,19 +141,43 @@ def test_ocsf_lines_map_classes_and_fields(run_export, viewer, public_key_file):
     with audit_context(channel="web", ip="10.1.2.3", request_id="req-1"):
         record_event(actor=viewer, action="auth.login", target=viewer)
     with audit_context(channel="api", ip="10.9.9.9", request_id="req-2"):
-        record_event(actor=viewer, action="decision.denied", target=("policy.deployment", 7, "chat-prod"), changes={"policy": "eu-residency"}, outcome="denied")
-    record_event(actor=viewer, action="model_version.approved", target=("registry.modelversion", 3, "Llama 3.1 8B"), changes={"status": {"before": "submitted", "after": "approved"}})
+        record_event(
+            actor=viewer,
+            action="decision.denied",
+            target=("policy.deployment", 7, "chat-prod"),
+            changes={"policy": "eu-residency"},
+            outcome="denied",
+        )
+    record_event(
+        actor=viewer,
+        action="model_version.approved",
+        target=("registry.modelversion", 3, "Llama 3.1 8B"),
+        changes={"status": {"before": "submitted", "after": "approved"}},
+    )
     export = run_export("ocsf")
     lines = [json.loads(line) for line in read_member(export, "events.ocsf.jsonl").splitlines()]
     login, denied, approved = lines[0], lines[1], lines[2]
-    assert (login["class_uid"], login["category_uid"], login["activity_id"], login["type_uid"]) == (3002, 3, 1, 300201)
+    assert (login["class_uid"], login["category_uid"], login["activity_id"], login["type_uid"]) == (
+        3002,
+        3,
+        1,
+        300201,
+    )
     assert login["src_endpoint"] == {"ip": "10.1.2.3"}
     assert login["user"]["name"] == viewer.username
     assert (denied["class_uid"], denied["category_uid"]) == (6003, 6)
     assert denied["api"]["operation"] == "decision.denied"
-    assert (denied["status_id"], denied["status"], denied["status_detail"]) == (2, "Failure", "denied")
+    assert (denied["status_id"], denied["status"], denied["status_detail"]) == (
+        2,
+        "Failure",
+        "denied",
+    )
     assert denied["metadata"]["correlation_uid"] == "req-2"
-    assert (approved["class_uid"], approved["activity_id"], approved["type_uid"]) == (3004, 3, 300403)
+    assert (approved["class_uid"], approved["activity_id"], approved["type_uid"]) == (
+        3004,
+        3,
+        300403,
+    )
     assert approved["entity"]["type"] == "registry.modelversion"
     assert approved["entity"]["name"] == "Llama 3.1 8B"
     assert approved["actor"]["user"]["name"] == viewer.username
@@ -162,9 +190,21 @@ def test_ocsf_lines_map_classes_and_fields(run_export, viewer, public_key_file):
 def test_the_pdf_report_summarises_and_lists_the_inventory(run_export, viewer, owner):
     from registry.models import AIModel, License, ModelVersion, RiskAssessment
 
-    licence = License.objects.create(spdx_id="Llama-3.1", name="Llama 3.1 Community", category="open_weights_restricted")
-    model = AIModel.objects.create(slug="llama-3-1-8b", name="Llama 3.1 8B", provider="Meta", provider_jurisdiction="US", access="open_weights", license=licence, openness_tier="open_weights_only")
-    version = ModelVersion.objects.create(model=model, label="2024-07-23", status="approved", created_by=owner)
+    licence = License.objects.create(
+        spdx_id="Llama-3.1", name="Llama 3.1 Community", category="open_weights_restricted"
+    )
+    model = AIModel.objects.create(
+        slug="llama-3-1-8b",
+        name="Llama 3.1 8B",
+        provider="Meta",
+        provider_jurisdiction="US",
+        access="open_weights",
+        license=licence,
+        openness_tier="open_weights_only",
+    )
+    version = ModelVersion.objects.create(
+        model=model, label="2024-07-23", status="approved", created_by=owner
+    )
     RiskAssessment.objects.create(version=version, eu_ai_act_class="gpai", computed_grade="medium")
     for action, outcome, changes in [
         ("model_version.approved", "success", {}),
@@ -178,7 +218,20 @@ def test_the_pdf_report_summarises_and_lists_the_inventory(run_export, viewer, o
     export = run_export("pdf")
     pdf = read_member(export, "report.pdf")
     assert pdf.startswith(b"%PDF")
-    for text in [b"Steward audit report", b"Approvals", b"Rejections", b"Policy denials", b"eu-residency", b"2027-01-31", b"Signing volume", b"Llama 3.1 8B", b"Llama-3.1", b"Open weights only", b"medium", b"model_version.rejected"]:
+    for text in [
+        b"Steward audit report",
+        b"Approvals",
+        b"Rejections",
+        b"Policy denials",
+        b"eu-residency",
+        b"2027-01-31",
+        b"Signing volume",
+        b"Llama 3.1 8B",
+        b"Llama-3.1",
+        b"Open weights only",
+        b"medium",
+        b"model_version.rejected",
+    ]:
         assert text in pdf, text
     assert b"(Approvals) Tj" in pdf or b"Approvals" in pdf
     # Counts are in the summary table: 2 approvals.
@@ -191,16 +244,34 @@ def test_only_exporters_may_export(viewer):
         export_request(actor=viewer, format="jsonl", filters={})
 
 
-def test_the_api_creates_lists_and_downloads(auditor, viewer, bearer, some_events, django_capture_on_commit_callbacks, public_key_file, tmp_path):
+def test_the_api_creates_lists_and_downloads(
+    auditor,
+    viewer,
+    bearer,
+    some_events,
+    django_capture_on_commit_callbacks,
+    public_key_file,
+    tmp_path,
+):
     some_events(2)
     exporter = bearer(auditor, "audit:export", "audit:read")
-    assert bearer(auditor, "audit:read").post("/api/v1/audit/exports/", {"format": "csv"}).status_code == 403
-    assert bearer(viewer, "audit:export").post("/api/v1/audit/exports/", {"format": "csv"}).status_code == 403
+    assert (
+        bearer(auditor, "audit:read").post("/api/v1/audit/exports/", {"format": "csv"}).status_code
+        == 403
+    )
+    assert (
+        bearer(viewer, "audit:export").post("/api/v1/audit/exports/", {"format": "csv"}).status_code
+        == 403
+    )
     bad = exporter.post("/api/v1/audit/exports/", {"format": "docx"})
     assert bad.status_code == 400 and "format" in bad.json()["error"]["fields"]
-    bad_filter = exporter.post("/api/v1/audit/exports/", {"format": "csv", "filters": {"outcome": "meh"}})
+    bad_filter = exporter.post(
+        "/api/v1/audit/exports/", {"format": "csv", "filters": {"outcome": "meh"}}
+    )
     assert bad_filter.status_code == 400
-    created = exporter.post("/api/v1/audit/exports/", {"format": "jsonl", "filters": {"action": "test."}})
+    created = exporter.post(
+        "/api/v1/audit/exports/", {"format": "jsonl", "filters": {"action": "test."}}
+    )
     assert created.status_code == 202
     export_id = created.json()["id"]
     assert exporter.get(f"/api/v1/audit/exports/{export_id}/download/").status_code == 409

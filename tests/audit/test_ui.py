@@ -36,7 +36,11 @@ def test_admins_see_the_explorer(client, admin_user):
 
 
 def test_the_event_detail_shows_the_before_after_diff(client, auditor, viewer):
-    event = record_event(actor=viewer, action="policy.changed", changes={"mode": {"before": "audit", "after": "enforce"}, "note": "go live"})
+    event = record_event(
+        actor=viewer,
+        action="policy.changed",
+        changes={"mode": {"before": "audit", "after": "enforce"}, "note": "go live"},
+    )
     client.force_login(auditor)
     page = client.get(reverse("audit:event-detail", args=[event.seq])).content.decode()
     assert 'class="diff-del"><code>audit</code>' in page
@@ -45,7 +49,9 @@ def test_the_event_detail_shows_the_before_after_diff(client, auditor, viewer):
     assert client.get(reverse("audit:event-detail", args=[999])).status_code == 404
 
 
-def test_an_export_is_requested_polled_and_downloaded(client, auditor, some_events, django_capture_on_commit_callbacks):
+def test_an_export_is_requested_polled_and_downloaded(
+    client, auditor, some_events, django_capture_on_commit_callbacks
+):
     some_events(2)
     client.force_login(auditor)
     response = client.post(reverse("audit:export-list"), {"format": "csv", "action": "test."})

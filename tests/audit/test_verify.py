@@ -64,11 +64,15 @@ def _rewrite_from(seq: int) -> None:
         prev = row["hash"]
     # Two passes: hash is unique, so first park temporary values, then write the real ones.
     for row in rows[seq - 1 :]:
-        tamper_sql("UPDATE audit_auditevent SET hash = %s WHERE seq = %s", [row["hash"], row["seq"]])
+        tamper_sql(
+            "UPDATE audit_auditevent SET hash = %s WHERE seq = %s", [row["hash"], row["seq"]]
+        )
     tamper_sql("UPDATE audit_chainhead SET hash = %s", [prev])
 
 
-def test_a_full_rewrite_is_caught_by_a_checkpoint_kept_outside(make_checkpoint, some_events, tmp_path):
+def test_a_full_rewrite_is_caught_by_a_checkpoint_kept_outside(
+    make_checkpoint, some_events, tmp_path
+):
     some_events(4)
     checkpoint = make_checkpoint()
     outside = tmp_path / "ci-copy.json"
@@ -182,7 +186,9 @@ def test_the_api_reports_the_first_broken_seq(auditor, bearer, some_events):
     assert (body["ok"], body["broken_seq"], body["problem"]) == (False, 2, "hash_mismatch")
 
 
-def test_checkpoints_and_keys_are_published_by_the_api(make_checkpoint, auditor, bearer, some_events):
+def test_checkpoints_and_keys_are_published_by_the_api(
+    make_checkpoint, auditor, bearer, some_events
+):
     some_events(2)
     make_checkpoint()
     client = bearer(auditor, "audit:read")

@@ -44,9 +44,7 @@ class Command(BaseCommand):
             else:
                 raise CommandError(f"No such checkpoint file: {name}")
         with audit_context(channel="command:audit_verify"):
-            report = verify_chain(
-                checkpoint_files=files, use_published=not options["no_published"]
-            )
+            report = verify_chain(checkpoint_files=files, use_published=not options["no_published"])
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict(), indent=2, default=str))
         elif report.ok:
