@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,15 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(autouse=True)
-def audit_dirs() -> None:
+def audit_dirs() -> Iterator[None]:
     """The worker process reads the directories from its environment (test settings), so
-    this test keeps the suite's defaults instead of per-test folders."""
+    this test keeps the suite's folders — and removes the checkpoints it published there,
+    which would not match the next test's (flushed) database."""
+    folder = Path(settings.STEWARD_AUDIT_CHECKPOINT_DIR)
+    before = set(folder.glob("*.json"))
+    yield
+    for path in set(folder.glob("*.json")) - before:
+        path.unlink()
 
 
 def test_a_worker_builds_a_signed_export(
