@@ -80,3 +80,11 @@ def test_verify_now_queues_a_verification(client, auditor):
     client.force_login(auditor)
     assert client.post(reverse("audit:verify")).status_code == 302
     assert ChainVerification.objects.count() == 1
+
+
+def test_the_dashboard_shows_the_chain_to_auditors_only(client, auditor, viewer, some_events):
+    some_events(2)
+    client.force_login(auditor)
+    assert "Open the audit trail" in client.get("/").content.decode()
+    client.force_login(viewer)
+    assert "Open the audit trail" not in client.get("/").content.decode()
