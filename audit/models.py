@@ -88,3 +88,78 @@ class ChainVerification(models.Model):
 
     def __str__(self) -> str:
         return f"verification {self.pk} ({self.status})"
+
+
+class CheckpointReason(models.TextChoices):
+    PERIODIC = "periodic", "Periodic"
+    EXPORT = "export", "Export"
+    MANUAL = "manual", "Manual"
+
+
+class Checkpoint(models.Model):
+    """A signed statement "the chain had ``head_hash`` at ``seq``", chained to the previous one.
+
+    The signed document (see ``audit.checkpoints.checkpoint_document``) is also published
+    outside the database; a rewrite of the chain, even with every later hash recomputed,
+    no longer matches a copy held elsewhere. Append-only, like the events.
+    """
+
+    seq = models.BigIntegerField(unique=True)
+    head_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    prev_checkpoint_hash = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=64)
+    signature = models.CharField(max_length=200, help_text="Base64 Ed25519 signature")
+    checkpoint_hash = models.CharField(max_length=64, unique=True)
+    reason = models.CharField(max_length=16, choices=CheckpointReason.choices)
+
+    class Meta:
+        ordering = ["-seq"]
+
+    def __str__(self) -> str:
+        return f"checkpoint at #{self.seq}"
+
+
+class ExportFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    JSONL = "jsonl", "JSON Lines"
+    OCSF = "ocsf", "OCSF JSON Lines"
+    PDF = "pdf", "PDF report"
+
+
+class ReportExport(models.Model):
+    """An export of (filtered) audit events as a signed bundle, built by a worker."""
+
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    format = models.CharField(max_length=8, choices=ExportFormat.choices)
+    filters = models.JSONField(default=dict, blank=True)
+    requested_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done")
+    count = models.BigIntegerField(default=0)
+    first_seq = models.BigIntegerField(null=True, blank=True)
+    last_seq = models.BigIntegerField(null=True, blank=True)
+    checkpoint = models.ForeignKey(
+        Checkpoint, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    bundle_name = models.CharField(max_length=200, blank=True)
+    bundle_sha256 = models.CharField(max_length=64, blank=True)
+    bundle_size = models.BigIntegerField(default=0)
+    manifest = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [("export_auditevent", "Can export and download signed audit reports")]
+
+    def __str__(self) -> str:
+        return f"export {self.pk} ({self.format}, {self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)

@@ -10,16 +10,22 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
-from audit.chain import GENESIS_HASH, event_hash, iter_db_events, verify_events
+from audit.chain import HASHED_FIELDS, event_hash
+from audit.checkpoints import locked_head
 from audit.context import current_context
 from audit.models import (
     ActorType,
     AuditEvent,
-    ChainHead,
     ChainVerification,
+    Checkpoint,
+    CheckpointReason,
+    ExportFormat,
     JobStatus,
     Outcome,
+    ReportExport,
 )
+from audit.verification import verify_chain
+from config.exceptions import DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +59,6 @@ def _target_fields(target: Target) -> tuple[str, str, str]:
     return f"{meta.app_label}.{meta.model_name}", str(target.pk), str(target)[:300]
 
 
-def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
-
-
 def record_event(
     *,
     actor: Any,
@@ -78,31 +80,94 @@ def record_event(
     ctx = current_context().as_dict()
     if context:
         ctx.update(context)
-    with transaction.atomic(savepoint=False):
-        # The head row's lock serialises appends: the chain has no forks and no gaps even
-        # with concurrent writers. SQLite serialises writers itself (IMMEDIATE transactions).
-        head = ChainHead.objects.select_for_update().filter(pk=1).first()
-        if head is None:
-            head = ChainHead.objects.create(pk=1, seq=0, hash=GENESIS_HASH)
-        fields: dict[str, Any] = {
-            "seq": head.seq + 1,
-            # Microsecond precision is what both databases store, so the hash recomputes.
-            "occurred_at": timezone.now(),
-            "actor_type": str(actor_type),
-            "actor_id": actor_id,
-            "actor_label": actor_label[:200],
-            "action": action,
-            "target_type": target_type,
-            "target_id": target_id,
-            "target_label": target_label,
-            "changes": _jsonable(changes or {}),
-            "context": _jsonable(ctx),
-            "outcome": str(outcome),
-            "prev_hash": head.hash,
-        }
-        fields["hash"] = event_hash(fields)
-        event = AuditEvent.objects.create(**fields)
-        ChainHead.objects.filter(pk=1).update(seq=event.seq, hash=event.hash)
+    fields: dict[str, Any] = {
+        "seq": 0,
+        "occurred_at": None,
+        "actor_type": str(actor_type),
+        "actor_id": actor_id,
+        "actor_label": actor_label[:200],
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "target_label": target_label,
+        "changes": None,
+        "context": None,
+        "outcome": str(outcome),
+        "prev_hash": "",
+    }
+    # Serialised before taking the lock, which is held for as short a time as possible. The
+    # loads() gives the plain JSON values (dates as strings...) that the hash covers.
+    changes_json = json.dumps(changes or {}, cls=DjangoJSONEncoder)
+    context_json = json.dumps(ctx, cls=DjangoJSONEncoder)
+    fields["changes"] = json.loads(changes_json)
+    fields["context"] = json.loads(context_json)
+    return _append(fields, changes_json, context_json)
+
+
+_INSERT_COLUMNS = (*HASHED_FIELDS, "hash")
+_JSON_COLUMNS = ("changes", "context")
+
+
+def _placeholders(vendor: str) -> str:
+    cast = "::jsonb" if vendor == "postgresql" else ""
+    return ", ".join(f"%s{cast}" if name in _JSON_COLUMNS else "%s" for name in _INSERT_COLUMNS)
+
+
+def _append(fields: dict[str, Any], changes_json: str, context_json: str) -> AuditEvent:
+    """Append under the chain head's row lock: no forks, no gaps, even with many writers.
+
+    PostgreSQL: ``SELECT ... FOR UPDATE`` on the head row (it re-reads the newest head after
+    waiting), then ONE statement inserts the event and moves the head. SQLite serialises
+    writers itself (IMMEDIATE transactions). Raw SQL: this runs for every change in Steward.
+    """
+    connection = transaction.get_connection()
+    vendor = connection.vendor
+    columns = ", ".join(_INSERT_COLUMNS)
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        seq, prev_hash = locked_head()
+        now = timezone.now()
+        fields["seq"] = seq + 1
+        fields["occurred_at"] = now
+        fields["prev_hash"] = prev_hash
+        digest = event_hash(fields)
+        params = [
+            fields["seq"],
+            connection.ops.adapt_datetimefield_value(now),
+            fields["actor_type"],
+            fields["actor_id"],
+            fields["actor_label"],
+            fields["action"],
+            fields["target_type"],
+            fields["target_id"],
+            fields["target_label"],
+            changes_json,
+            context_json,
+            fields["outcome"],
+            prev_hash,
+            digest,
+        ]
+        if vendor == "postgresql":
+            cursor.execute(
+                f"WITH ins AS (INSERT INTO audit_auditevent ({columns}) "  # noqa: S608
+                f"VALUES ({_placeholders(vendor)}) RETURNING id) "
+                "UPDATE audit_chainhead SET seq = %s, hash = %s FROM ins "
+                "WHERE audit_chainhead.id = 1 RETURNING ins.id",
+                [*params, fields["seq"], digest],
+            )
+            pk = cursor.fetchone()[0]
+        else:
+            cursor.execute(
+                f"INSERT INTO audit_auditevent ({columns}) VALUES ({_placeholders(vendor)})",  # noqa: S608
+                params,
+            )
+            pk = cursor.lastrowid
+            cursor.execute(
+                "UPDATE audit_chainhead SET seq = %s, hash = %s WHERE id = 1",
+                [fields["seq"], digest],
+            )
+    event = AuditEvent(id=pk, hash=digest, **fields)
+    event._state.adding = False
+    event._state.db = connection.alias
     return event
 
 
@@ -126,7 +191,7 @@ def chain_verification_run(*, verification_id: int) -> ChainVerification | None:
         logger.info("chain verification %s already claimed or missing", verification_id)
         return ChainVerification.objects.filter(pk=verification_id).first()
     try:
-        result = verify_events(iter_db_events(), expected_prev_hash=GENESIS_HASH)
+        result = verify_chain()
     except Exception as exc:
         logger.exception("chain verification %s failed", verification_id)
         ChainVerification.objects.filter(pk=verification_id).update(
@@ -152,7 +217,120 @@ def chain_verification_run(*, verification_id: int) -> ChainVerification | None:
                 "last_seq": result.last_seq,
                 "broken_seq": result.broken_seq,
                 "reason": result.reason,
+                "problem": result.problem,
+                "checkpoints_checked": result.checkpoints_checked,
             },
             outcome=Outcome.SUCCESS if result.ok else Outcome.FAILURE,
         )
     return job
+
+
+# --- Exports -----------------------------------------------------------------------------------
+
+
+def export_request(*, actor: Any, format: str, filters: dict[str, Any]) -> ReportExport:
+    """Queue a signed export of the events matching ``filters``; a worker builds it."""
+    from audit.filtersets import AuditEventFilterSet, clean_filters
+    from audit.selectors import require_exporter
+    from audit.tasks import run_export
+
+    require_exporter(actor)
+    if format not in ExportFormat.values:
+        raise DomainError(
+            f"Unknown format {format!r}: use one of {', '.join(ExportFormat.values)}.",
+            fields={"format": [f"Choose one of {', '.join(ExportFormat.values)}."]},
+        )
+    clean = clean_filters(filters)
+    filterset = AuditEventFilterSet(data=clean, queryset=AuditEvent.objects.all())
+    if not filterset.is_valid():
+        raise DomainError(
+            "Invalid filters.",
+            fields={name: [str(e) for e in errors] for name, errors in filterset.errors.items()},
+        )
+    with transaction.atomic():
+        export = ReportExport.objects.create(format=format, filters=clean, requested_by=actor)
+        record_event(
+            actor=actor,
+            action="audit.export_requested",
+            target=export,
+            changes={"format": format, "filters": clean},
+        )
+        transaction.on_commit(lambda: run_export.delay(export.pk))
+    return export
+
+
+def export_run(*, export_id: int) -> ReportExport | None:
+    """Build a queued export exactly once (a redelivered task finds it claimed)."""
+    from audit.checkpoints import checkpoint_create
+    from audit.exports.bundle import build_bundle
+    from audit.filtersets import AuditEventFilterSet
+
+    claimed = ReportExport.objects.filter(pk=export_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING, started_at=timezone.now(), attempts=models.F("attempts") + 1
+    )
+    if not claimed:
+        logger.info("export %s already claimed or missing", export_id)
+        return ReportExport.objects.filter(pk=export_id).first()
+    export = ReportExport.objects.select_related("requested_by").get(pk=export_id)
+    try:
+        # Every export signs the head first: the export is the chain up to that checkpoint.
+        checkpoint = checkpoint_create(reason=CheckpointReason.EXPORT)
+        if checkpoint is None:
+            raise DomainError("The audit trail is empty.")
+        filterset = AuditEventFilterSet(
+            data=export.filters, queryset=AuditEvent.objects.filter(seq__lte=checkpoint.seq)
+        )
+        qs = filterset.qs if filterset.is_valid() else AuditEvent.objects.none()
+        total = qs.count()
+        ReportExport.objects.filter(pk=export_id).update(checkpoint=checkpoint)
+
+        def progress(done: int, of: int) -> None:
+            percent = 100 if not of else min(99, done * 100 // of)
+            ReportExport.objects.filter(pk=export_id).update(progress=percent, count=done)
+
+        result = build_bundle(export, qs, checkpoint, total=total, on_progress=progress)
+    except Exception as exc:
+        logger.exception("export %s failed", export_id)
+        message = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+        with transaction.atomic():
+            ReportExport.objects.filter(pk=export_id).update(
+                status=JobStatus.FAILED, finished_at=timezone.now(), error=message[:2000]
+            )
+            record_event(
+                actor=None,
+                action="audit.export_failed",
+                target=export,
+                changes={"error": message[:500]},
+                outcome=Outcome.FAILURE,
+            )
+        if isinstance(exc, DomainError):
+            return ReportExport.objects.get(pk=export_id)
+        raise
+    with transaction.atomic():
+        ReportExport.objects.filter(pk=export_id).update(
+            status=JobStatus.SUCCEEDED, finished_at=timezone.now(), progress=100, **result
+        )
+        export.refresh_from_db()
+        record_event(
+            actor=None,
+            action="audit.exported",
+            target=export,
+            changes={
+                "format": export.format,
+                "count": export.count,
+                "first_seq": export.first_seq,
+                "last_seq": export.last_seq,
+                "bundle_sha256": export.bundle_sha256,
+                "checkpoint_seq": checkpoint.seq,
+            },
+        )
+    return export
+
+
+def checkpoint_periodic() -> Checkpoint | None:
+    """The beat task's work: sign the head if it moved, and publish any unpublished file."""
+    from audit.checkpoints import checkpoint_create, publish_missing_checkpoints
+
+    checkpoint = checkpoint_create(reason=CheckpointReason.PERIODIC)
+    publish_missing_checkpoints()
+    return checkpoint

@@ -11,3 +11,19 @@ def run_chain_verification(verification_id: int) -> None:
 
     with audit_context(channel="worker:audit.run_chain_verification"):
         chain_verification_run(verification_id=verification_id)
+
+
+@shared_task(name="audit.run_export")
+def run_export(export_id: int) -> None:
+    from audit.services import export_run
+
+    with audit_context(channel="worker:audit.run_export"):
+        export_run(export_id=export_id)
+
+
+@shared_task(name="audit.create_checkpoint")
+def create_checkpoint() -> None:
+    from audit.services import checkpoint_periodic
+
+    with audit_context(channel="worker:audit.create_checkpoint"):
+        checkpoint_periodic()

@@ -1,5 +1,14 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import path
+
+from audit import views
 
 app_name = "audit"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns = [
+    path("audit/", views.event_list, name="event-list"),
+    path("audit/events/<int:seq>/", views.event_detail, name="event-detail"),
+    path("audit/verify/", views.verify_request, name="verify"),
+    path("audit/exports/", views.export_list, name="export-list"),
+    path("audit/exports/<int:pk>/row/", views.export_row, name="export-row"),
+    path("audit/exports/<int:pk>/download/", views.export_download, name="export-download"),
+]

@@ -357,3 +357,21 @@ LOGGING = {
 # --- Steward ---------------------------------------------------------------------------------
 STEWARD_DEMO_PASSWORD = env_str("STEWARD_DEMO_PASSWORD") or "steward-demo-2026"
 CSRF_FAILURE_VIEW = "config.views.csrf_failure"
+
+# --- Audit trail (see README "Audit trail and reports") -------------------------------------
+# Signed checkpoints are published here as JSON files, never overwritten; copy them off-host.
+STEWARD_AUDIT_CHECKPOINT_DIR = Path(
+    env_str("STEWARD_AUDIT_CHECKPOINT_DIR") or VAR_DIR / "checkpoints"
+)
+STEWARD_AUDIT_CHECKPOINT_INTERVAL = env_int("STEWARD_AUDIT_CHECKPOINT_INTERVAL", 600)
+# Ed25519 private key, PEM (or STEWARD_AUDIT_SIGNING_KEY_FILE). Without it, DEBUG generates one
+# under var/keys/; production refuses to sign.
+STEWARD_AUDIT_SIGNING_KEY = env_str("STEWARD_AUDIT_SIGNING_KEY")
+STEWARD_AUDIT_DEV_KEY_FILE = VAR_DIR / "keys" / "audit-signing-dev.pem"
+# Public keys (<key id>.pem) kept for verification after a key rotation.
+STEWARD_AUDIT_PUBLIC_KEYS_DIR = Path(
+    env_str("STEWARD_AUDIT_PUBLIC_KEYS_DIR") or VAR_DIR / "keys" / "public"
+)
+STEWARD_AUDIT_EXPORT_DIR = Path(env_str("STEWARD_AUDIT_EXPORT_DIR") or VAR_DIR / "exports")
+# Rows of the event table printed in a PDF report; the bundle always carries every event.
+STEWARD_AUDIT_PDF_MAX_ROWS = env_int("STEWARD_AUDIT_PDF_MAX_ROWS", 2000)

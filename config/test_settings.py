@@ -9,6 +9,9 @@ os.environ.setdefault("USE_TLS", "0")
 os.environ.setdefault("LOG_JSON", "0")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+# Audit checkpoints and exports of one test run, shared with the workers it starts (env).
+os.environ.setdefault("STEWARD_AUDIT_CHECKPOINT_DIR", tempfile.mkdtemp(prefix="steward-test-cp-"))
+os.environ.setdefault("STEWARD_AUDIT_EXPORT_DIR", tempfile.mkdtemp(prefix="steward-test-exp-"))
 
 from config.settings import *  # noqa: F403
 from config.settings import DATABASES, VAR_DIR

@@ -227,3 +227,13 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, interval: floa
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flushable_audit_trail() -> Iterator[None]:
+    """The audit tables refuse DELETE/TRUNCATE (database triggers); transactional tests end
+    with a flush, which may empty them inside a maintenance window (see audit/db.py)."""
+    from audit.db import flushable_audit_tables
+
+    with flushable_audit_tables():
+        yield

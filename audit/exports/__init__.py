@@ -1,0 +1,1 @@
+"""Signed export bundles: CSV, JSON Lines, OCSF JSON Lines and PDF (see ``bundle``)."""

@@ -1,0 +1,150 @@
+"""The auditor's pages: explorer, event detail, exports. Thin over selectors and services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from audit import selectors, services
+from audit.api.views import export_file_response
+from audit.filtersets import AuditEventFilterSet
+from audit.forms import ExportForm
+from config.exceptions import DomainError, NotAllowed
+
+
+def auditor_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed in, and allowed to read the trail (auditors, admins); otherwise 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            selectors.require_reader(request.user)
+            return view(request, *args, **kwargs)
+        except NotAllowed as exc:
+            raise PermissionDenied(exc.message) from exc
+
+    return wrapper
+
+
+def _status_context() -> dict[str, Any]:
+    return {"chain": selectors.chain_status()}
+
+
+@auditor_page
+def event_list(request: HttpRequest) -> HttpResponse:
+    filterset = AuditEventFilterSet(
+        data=request.GET or None, queryset=selectors.events_visible_to(request.user)
+    )
+    events = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
+    if filterset.is_bound and not filterset.is_valid():
+        events = filterset.queryset.none()
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "audit/event_list.html",
+        {
+            "filterset": filterset,
+            "page": page,
+            "query": query.urlencode(),
+            "can_export": selectors.can_export_audit(request.user),
+            **_status_context(),
+        },
+        status=400 if filterset.is_bound and filterset.errors else 200,
+    )
+
+
+@auditor_page
+def event_detail(request: HttpRequest, seq: int) -> HttpResponse:
+    event = selectors.event_detail(request.user, seq)
+    if event is None:
+        raise Http404("No such event.")
+    return render(
+        request,
+        "audit/event_detail.html",
+        {"event": event, "diff": selectors.diff_rows(event.changes or {}), **_status_context()},
+    )
+
+
+@auditor_page
+@require_POST
+def verify_request(request: HttpRequest) -> HttpResponse:
+    services.chain_verification_request(actor=request.user)
+    messages.success(request, "Verification queued: the status badge updates when it finishes.")
+    return redirect("audit:event-list")
+
+
+@auditor_page
+def export_list(request: HttpRequest) -> HttpResponse:
+    can_export = selectors.can_export_audit(request.user)
+    form = ExportForm(request.POST or None)
+    filterset = AuditEventFilterSet(
+        data=request.POST or None, queryset=selectors.events_visible_to(request.user)
+    )
+    status = 200
+    if request.method == "POST":
+        if not can_export:
+            raise PermissionDenied("Only auditors and admins can export the audit trail.")
+        if form.is_valid() and filterset.is_valid():
+            try:
+                export = services.export_request(
+                    actor=request.user,
+                    format=form.cleaned_data["format"],
+                    filters=request.POST.dict(),
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+                status = 400
+            else:
+                messages.success(
+                    request, f"Export {export.pk} queued; it appears below when ready."
+                )
+                return redirect("audit:export-list")
+        else:
+            status = 400
+    exports = selectors.exports_visible_to(request.user)[:50]
+    return render(
+        request,
+        "audit/export_list.html",
+        {
+            "form": form,
+            "filterset": filterset,
+            "exports": exports,
+            "can_export": can_export,
+            **_status_context(),
+        },
+        status=status,
+    )
+
+
+@auditor_page
+def export_row(request: HttpRequest, pk: int) -> HttpResponse:
+    export = selectors.exports_visible_to(request.user).filter(pk=pk).first()
+    if export is None:
+        raise Http404("No such export.")
+    return render(request, "audit/_export_row.html", {"export": export})
+
+
+@auditor_page
+def export_download(request: HttpRequest, pk: int) -> HttpResponse:
+    if not selectors.can_export_audit(request.user):
+        raise PermissionDenied("Only auditors and admins can download exports.")
+    export = selectors.exports_visible_to(request.user).filter(pk=pk).first()
+    if export is None:
+        raise Http404("No such export.")
+    try:
+        return export_file_response(export)  # type: ignore[return-value]
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("audit:export-list")

@@ -1,0 +1,200 @@
+"""Verification finds edits, gaps and rewrites, and checks checkpoint signatures."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from io import StringIO
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.core.management import call_command
+from django.db import connection
+
+from audit.chain import GENESIS_HASH, event_hash, iter_db_rows
+from audit.checkpoints import checkpoint_path, published_documents
+from audit.keys import signing_key
+from audit.verification import verify_chain
+from tests.audit.conftest import tamper_sql
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_intact_chain_verifies_with_its_range(make_checkpoint, some_events):
+    some_events(6)
+    make_checkpoint()
+    report = verify_chain()
+    assert report.ok, report.reason
+    assert (report.first_seq, report.last_seq, report.count) == (1, 6, 6)
+    assert report.checkpoints_checked == 1
+
+
+def test_a_row_edited_with_triggers_disabled_is_found_at_its_seq(some_events):
+    some_events(5)
+    tamper_sql("UPDATE audit_auditevent SET target_label = 'forged' WHERE seq = 3")
+    report = verify_chain()
+    assert not report.ok
+    assert report.broken_seq == 3
+    assert report.problem == "hash_mismatch"
+    assert report.last_seq == 2
+
+
+def test_a_deleted_row_is_a_gap(some_events):
+    some_events(5)
+    tamper_sql("DELETE FROM audit_auditevent WHERE seq = 4")
+    report = verify_chain()
+    assert (report.ok, report.broken_seq, report.problem) == (False, 4, "gap")
+
+
+def _rewrite_from(seq: int) -> None:
+    """Change event ``seq`` and recompute every later hash — a superuser's perfect forgery."""
+    rows = list(iter_db_rows())
+    prev = rows[seq - 2]["hash"] if seq > 1 else GENESIS_HASH
+    for row in rows[seq - 1 :]:
+        if row["seq"] == seq:
+            row["target_label"] = "forged"
+        row["prev_hash"] = prev
+        row["hash"] = event_hash(row)
+        tamper_sql(
+            "UPDATE audit_auditevent SET target_label = %s, prev_hash = %s, hash = %s "
+            "WHERE seq = %s",
+            [row["target_label"], row["prev_hash"], "x" + row["hash"][1:], row["seq"]],
+        )
+        prev = row["hash"]
+    # Two passes: hash is unique, so first park temporary values, then write the real ones.
+    for row in rows[seq - 1 :]:
+        tamper_sql(
+            "UPDATE audit_auditevent SET hash = %s WHERE seq = %s", [row["hash"], row["seq"]]
+        )
+    tamper_sql("UPDATE audit_chainhead SET hash = %s", [prev])
+
+
+def test_a_full_rewrite_is_caught_by_a_checkpoint_kept_outside(
+    make_checkpoint, some_events, tmp_path
+):
+    some_events(4)
+    checkpoint = make_checkpoint()
+    outside = tmp_path / "ci-copy.json"
+    shutil.copy(checkpoint_path(checkpoint), outside)
+    some_events(2)
+
+    _rewrite_from(2)
+    # The attacker also removes the checkpoints in the database and the published copies.
+    tamper_sql("DELETE FROM audit_checkpoint")
+    shutil.rmtree(checkpoint_path(checkpoint).parent)
+    assert verify_chain().ok, "hashes were recomputed: the chain alone cannot tell"
+
+    report = verify_chain(checkpoint_files=[outside])
+    assert not report.ok
+    assert report.problem == "checkpoint_mismatch"
+    assert report.broken_seq == 4
+    assert "rewritten" in report.reason
+
+
+def test_a_truncated_chain_is_caught_by_a_checkpoint(make_checkpoint, some_events, tmp_path):
+    some_events(4)
+    checkpoint = make_checkpoint()
+    outside = tmp_path / "copy.json"
+    shutil.copy(checkpoint_path(checkpoint), outside)
+    tamper_sql("DELETE FROM audit_auditevent WHERE seq >= 3")
+    tamper_sql("DELETE FROM audit_checkpoint")
+    report = verify_chain(checkpoint_files=[outside], use_published=False)
+    assert (report.ok, report.problem, report.broken_seq) == (False, "checkpoint_mismatch", 3)
+    assert "removed" in report.reason
+
+
+def test_a_forged_checkpoint_has_a_bad_signature(make_checkpoint, some_events, tmp_path):
+    some_events(3)
+    checkpoint = make_checkpoint()
+    forged = json.loads(checkpoint_path(checkpoint).read_text())
+    forged["head_hash"] = "f" * 64
+    path = tmp_path / "forged.json"
+    path.write_text(json.dumps(forged))
+    report = verify_chain(checkpoint_files=[path])
+    assert (report.ok, report.problem, report.broken_seq) == (False, "bad_signature", 3)
+
+
+def run_periodic(make_checkpoint):
+    """What the beat task does (audit.services.checkpoint_periodic), publication included."""
+    from audit.checkpoints import publish_missing_checkpoints
+
+    checkpoint = make_checkpoint()
+    publish_missing_checkpoints()
+    return checkpoint
+
+
+def test_checkpoints_chain_and_are_published_once(make_checkpoint, some_events, audit_dirs):
+    some_events(2)
+    first = run_periodic(make_checkpoint)
+    assert run_periodic(make_checkpoint) == first, "no new events: no new checkpoint"
+    some_events(1)
+    second = run_periodic(make_checkpoint)
+    assert second.seq == 3
+    assert second.prev_checkpoint_hash == first.checkpoint_hash
+    documents = published_documents()
+    assert [d["seq"] for d in documents] == [2, 3]
+    assert documents[1]["key_id"] == signing_key().key_id
+
+
+def test_old_checkpoints_verify_after_a_key_rotation(make_checkpoint, some_events, settings):
+    some_events(2)
+    old_key_id = make_checkpoint().key_id
+    new_key = Ed25519PrivateKey.generate()
+    settings.STEWARD_AUDIT_SIGNING_KEY = new_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    some_events(1)
+    new_key_id = make_checkpoint().key_id
+    assert new_key_id != old_key_id
+    report = verify_chain()
+    assert report.ok, report.reason
+    assert report.checkpoints_checked == 2
+
+
+def test_the_command_reports_ok_and_failure(make_checkpoint, some_events, tmp_path):
+    some_events(3)
+    checkpoint = make_checkpoint()
+    out = StringIO()
+    call_command("audit_verify", "--checkpoint", str(checkpoint_path(checkpoint)), stdout=out)
+    assert "OK: seq 1..3 verified" in out.getvalue()
+    tamper_sql("UPDATE audit_auditevent SET action = 'x' WHERE seq = 2")
+    out = StringIO()
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("audit_verify", stdout=out)
+    assert exit_info.value.code == 1
+    assert "FAILED at seq 2: hash mismatch" in out.getvalue()
+
+
+def test_the_api_reports_the_verified_range(make_checkpoint, auditor, viewer, bearer, some_events):
+    client = bearer(auditor, "audit:read")  # records api_token.created: seq 1
+    some_events(3)
+    make_checkpoint()
+    response = client.get("/api/v1/audit/verify/")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["ok"], body["first_seq"], body["last_seq"]) == (True, 1, 4)
+    assert body["last_checkpoint"]["seq"] == 4
+    assert bearer(auditor, "registry:read").get("/api/v1/audit/verify/").status_code == 403
+    assert bearer(viewer, "audit:read").get("/api/v1/audit/verify/").status_code == 403
+
+
+def test_the_api_reports_the_first_broken_seq(auditor, bearer, some_events):
+    some_events(4)
+    tamper_sql("UPDATE audit_auditevent SET outcome = 'failure' WHERE seq = 2")
+    body = bearer(auditor, "audit:read").get("/api/v1/audit/verify/").json()
+    assert (body["ok"], body["broken_seq"], body["problem"]) == (False, 2, "hash_mismatch")
+
+
+def test_checkpoints_and_keys_are_published_by_the_api(
+    make_checkpoint, auditor, bearer, some_events
+):
+    some_events(2)
+    make_checkpoint()
+    client = bearer(auditor, "audit:read")
+    checkpoints = client.get("/api/v1/audit/checkpoints/").json()["results"]
+    assert checkpoints[0]["seq"] == 2 and checkpoints[0]["signature"]
+    keys = client.get("/api/v1/audit/keys/").json()
+    assert keys[0]["key_id"] == checkpoints[0]["key_id"]
+    assert keys[0]["public_key_pem"].startswith("-----BEGIN PUBLIC KEY-----")
+    assert connection.vendor in ("sqlite", "postgresql")
