@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import socket
 import subprocess
@@ -84,6 +85,8 @@ def _killed_mid_sign(worker: WorkerProcess, job_id: int) -> None:
 def short_leases(monkeypatch, settings):
     # Worker processes read these from their environment; this process from settings.
     monkeypatch.setenv("CELERY_VISIBILITY_TIMEOUT", "4")
+    monkeypatch.setenv("CELERY_UNACKED_RESTORE_INTERVAL", "1")
+    monkeypatch.setenv("CELERY_UNACKED_RESTORE_THROTTLE", "1")
     monkeypatch.setenv("PROVENANCE_JOB_LEASE_SECONDS", "3")
     settings.PROVENANCE_JOB_LEASE_SECONDS = 3
 
@@ -183,6 +186,9 @@ def app_broker(url: str) -> Iterator[None]:
     from config.celery import app
 
     saved = (app.conf.broker_url, app.conf.broker_transport_options)
+    saved_env = os.environ.get("CELERY_BROKER_URL")
+    # Celery prefers CELERY_BROKER_URL from the environment over its configuration.
+    os.environ["CELERY_BROKER_URL"] = url
     app.pool.force_close_all()
     app.conf.broker_url = url
     app.conf.broker_transport_options = {"visibility_timeout": 3600, "max_retries": 1}
@@ -193,6 +199,10 @@ def app_broker(url: str) -> Iterator[None]:
     finally:
         app.pool.force_close_all()
         app.conf.broker_url, app.conf.broker_transport_options = saved
+        if saved_env is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = saved_env
         app._pool = None
         app.amqp._producer_pool = None
 
