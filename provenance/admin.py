@@ -19,7 +19,15 @@ class SigningCredentialAdmin(admin.ModelAdmin):
 
 @admin.register(SigningJob)
 class SigningJobAdmin(admin.ModelAdmin):
-    list_display = ["id", "input_name", "mime_type", "status", "model_version", "requester", "created_at"]
+    list_display = [
+        "id",
+        "input_name",
+        "mime_type",
+        "status",
+        "model_version",
+        "requester",
+        "created_at",
+    ]
     list_filter = ["status", "manifest_mode", "mime_type"]
     readonly_fields = [f.name for f in SigningJob._meta.fields]
 

@@ -24,7 +24,11 @@ def panels(user: Any) -> list[dict[str, Any]]:
             "value": signed,
             "text": text,
             "items": [
-                {"label": job.input_name, "url": reverse("provenance:job-detail", args=[job.pk]), "note": job.status}
+                {
+                    "label": job.input_name,
+                    "url": reverse("provenance:job-detail", args=[job.pk]),
+                    "note": job.status,
+                }
                 for job in jobs[:3]
             ],
             "url": reverse("provenance:job-list"),

@@ -10,7 +10,9 @@ from provenance.models import JobStatus, SigningJob
 def download_response(job: SigningJob, part: str) -> FileResponse:
     """The signed file (``part=file``) or its manifest store (``part=manifest``)."""
     if part not in ("file", "manifest"):
-        raise Unprocessable("part must be 'file' or 'manifest'.", fields={"part": ["Unknown part."]})
+        raise Unprocessable(
+            "part must be 'file' or 'manifest'.", fields={"part": ["Unknown part."]}
+        )
     if job.status != JobStatus.SUCCEEDED:
         raise Conflict(f"Job {job.pk} is {job.status}; there is nothing to download yet.")
     stem = job.input_name.rsplit(".", 1)[0] or f"job-{job.pk}"

@@ -13,7 +13,9 @@ class SigningJobFilterSet(django_filters.FilterSet):
     mime_type = django_filters.CharFilter()
     model_version = django_filters.NumberFilter(field_name="model_version_id")
     batch = django_filters.UUIDFilter()
-    q = django_filters.CharFilter(field_name="input_name", lookup_expr="icontains", label="File name")
+    q = django_filters.CharFilter(
+        field_name="input_name", lookup_expr="icontains", label="File name"
+    )
 
     class Meta:
         model = SigningJob

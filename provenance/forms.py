@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -25,25 +25,32 @@ class MultipleFileField(forms.FileField):
 
 
 class SignForm(forms.Form):
-    files = MultipleFileField(
-        label="Files", help_text="Images, audio, video or PDF made by the model. Several at once are fine."
+    uploads = MultipleFileField(
+        label="Files",
+        help_text="Images, audio, video or PDF made by the model. Several at once are fine.",
     )
     model_version = forms.ModelChoiceField(
         queryset=signable_versions(), label="Model version that generated them"
     )
     deployment = forms.CharField(required=False, max_length=200, label="Deployment (optional)")
     training_mining = forms.ChoiceField(
-        choices=TrainingMining.choices, initial=TrainingMining.NOT_ALLOWED, label="AI training and data mining"
+        choices=TrainingMining.choices,
+        initial=TrainingMining.NOT_ALLOWED,
+        label="AI training and data mining",
     )
-    watermark = forms.BooleanField(required=False, initial=True, label="Embed the invisible watermark (images)")
+    watermark = forms.BooleanField(
+        required=False, initial=True, label="Embed the invisible watermark (images)"
+    )
     embed = forms.BooleanField(
-        required=False, initial=True, label="Embed the manifest in the file (otherwise a sidecar .c2pa)"
+        required=False,
+        initial=True,
+        label="Embed the manifest in the file (otherwise a sidecar .c2pa)",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["files"].widget.attrs["multiple"] = True
-        self.fields["model_version"].queryset = signable_versions()
+        self.fields["uploads"].widget.attrs["multiple"] = True
+        cast(forms.ModelChoiceField, self.fields["model_version"]).queryset = signable_versions()
 
 
 class VerifyForm(forms.Form):

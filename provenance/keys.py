@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import os
 import threading
 from collections.abc import Callable
@@ -138,10 +139,10 @@ def check_chain(pem: str, *, at: dt.datetime | None = None) -> ChainInfo:
         raise CredentialError(
             f"The signing certificate is not valid before {leaf.not_valid_before_utc}."
         )
-    for child, parent in zip(certs, certs[1:], strict=False):
+    for child, parent in itertools.pairwise(certs):
         try:
             child.verify_directly_issued_by(parent)
-        except (ValueError, TypeError, Exception) as exc:
+        except Exception as exc:
             raise CredentialError(
                 f"The chain is broken: '{child.subject.rfc4514_string()}' is not issued by "
                 f"'{parent.subject.rfc4514_string()}' ({exc.__class__.__name__})."
@@ -197,7 +198,9 @@ def load_private_key(reference: str) -> PrivateKey:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError) as exc:
         raise CredentialError(f"The private key is not a readable PEM key: {exc}") from exc
-    if not isinstance(key, ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey):
+    if not isinstance(
+        key, ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
+    ):
         raise CredentialError(f"Unsupported private key type {type(key).__name__}.")
     return key
 
@@ -304,7 +307,10 @@ def process_signer(
         key = load_private_key(key_reference)
         check_key_matches(parse_chain(chain_pem)[0], key)
         return c2pa.Signer.from_callback(
-            sign_function(key, algorithm), _C2PA_ALG[SigningAlgorithm(algorithm)], chain_pem, tsa_url
+            sign_function(key, algorithm),
+            _C2PA_ALG[SigningAlgorithm(algorithm)],
+            chain_pem,
+            tsa_url,
         )
 
     return _cache.get(("signer", fingerprint, key_reference, algorithm, tsa_url), make)  # type: ignore[no-any-return]

@@ -95,7 +95,13 @@ def sign_stream(
 def store_json(manifest_bytes: bytes) -> dict[str, Any]:
     """The manifest store as JSON, read from its own bytes (no asset, no validation)."""
     context = c2pa.Context.from_dict(
-        {"verify": {"verify_after_reading": False, "remote_manifest_fetch": False, "ocsp_fetch": False}}
+        {
+            "verify": {
+                "verify_after_reading": False,
+                "remote_manifest_fetch": False,
+                "ocsp_fetch": False,
+            }
+        }
     )
     with c2pa.Reader("application/c2pa", io.BytesIO(manifest_bytes), context=context) as reader:
         return json.loads(reader.json())  # type: ignore[no-any-return]

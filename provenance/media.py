@@ -36,13 +36,19 @@ FORMATS: dict[str, MediaFormat] = {
         MediaFormat("image/gif", "GIF", ".gif", True, True),
         MediaFormat("image/avif", "AVIF", ".avif", True, True),
         # Pillow cannot decode HEIC here (no libheif), so no pixel checks and no watermark.
-        MediaFormat("image/heic", "HEIC", ".heic", True, False, ("image/heif", "image/heic-sequence")),
+        MediaFormat(
+            "image/heic", "HEIC", ".heic", True, False, ("image/heif", "image/heic-sequence")
+        ),
         MediaFormat("video/mp4", "MP4", ".mp4", True, aliases=("video/x-m4v", "application/mp4")),
         MediaFormat("video/quicktime", "QuickTime MOV", ".mov", True),
         MediaFormat("audio/mp4", "M4A", ".m4a", True, aliases=("audio/x-m4a", "audio/m4a")),
         MediaFormat("audio/mpeg", "MP3", ".mp3", True, aliases=("audio/mp3", "audio/x-mp3")),
         MediaFormat(
-            "audio/wav", "WAV", ".wav", True, aliases=("audio/x-wav", "audio/wave", "audio/vnd.wave")
+            "audio/wav",
+            "WAV",
+            ".wav",
+            True,
+            aliases=("audio/x-wav", "audio/wave", "audio/vnd.wave"),
         ),
         MediaFormat("audio/flac", "FLAC", ".flac", True, aliases=("audio/x-flac",)),
         MediaFormat("application/pdf", "PDF", ".pdf", True),
@@ -90,9 +96,7 @@ def _bmff_mime(head: bytes) -> str | None:
     if major in _BMFF_BRANDS:
         return _BMFF_BRANDS[major]
     size = int.from_bytes(head[0:4], "big")
-    brands = [
-        head[i : i + 4].decode("latin-1") for i in range(16, min(size, len(head)) - 3, 4)
-    ]
+    brands = [head[i : i + 4].decode("latin-1") for i in range(16, min(size, len(head)) - 3, 4)]
     for brand in brands:
         if brand in _BMFF_BRANDS:
             return _BMFF_BRANDS[brand]
@@ -154,7 +158,9 @@ class Inspection:
     height: int | None = None
 
 
-def inspect(stream: BinaryIO, *, size: int, claimed_type: str | None, max_pixels: int) -> Inspection:
+def inspect(
+    stream: BinaryIO, *, size: int, claimed_type: str | None, max_pixels: int
+) -> Inspection:
     """Check an upload before a job is created: cheap checks only (no full decode).
 
     Raises a DomainError with a reason a user can act on: empty file, unknown or unsupported

@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import c2pa
 from django.conf import settings
@@ -99,8 +99,10 @@ def credential_register(
 
     Raises CredentialError (422) with the reason when anything is wrong.
     """
-    if actor is not None and not isinstance(actor, str) and not actor.has_perm(
-        "provenance.add_signingcredential"
+    if (
+        actor is not None
+        and not isinstance(actor, str)
+        and not actor.has_perm("provenance.add_signingcredential")
     ):
         raise NotAllowed("Only administrators register signing credentials.")
     info = keys.check_chain(certificate_chain)
@@ -197,7 +199,9 @@ def _refuse(actor: Any, version: ModelVersion, reason: str, files: Sequence[Uplo
         )
 
 
-def _usable_version(actor: Any, model_version_id: int, files: Sequence[UploadedFile]) -> ModelVersion:
+def _usable_version(
+    actor: Any, model_version_id: int, files: Sequence[UploadedFile]
+) -> ModelVersion:
     version = (
         ModelVersion.objects.select_related("model", "current_approval")
         .filter(pk=model_version_id)
@@ -257,7 +261,7 @@ def signing_jobs_submit(
         try:
             inspections.append(
                 media.inspect(
-                    upload,
+                    cast(BinaryIO, upload),
                     size=upload.size or 0,
                     claimed_type=upload.content_type,
                     max_pixels=settings.PROVENANCE_MAX_IMAGE_PIXELS,
@@ -333,7 +337,7 @@ def enqueue_jobs(job_ids: Iterable[int]) -> int:
     sent = 0
     for job_id in job_ids:
         try:
-            sign_job.apply_async(args=[job_id])
+            sign_job.apply_async(args=(job_id,))
         except Exception as exc:  # kombu raises many kinds when the broker is away
             logger.warning("could not enqueue signing job %s (sweep will retry): %s", job_id, exc)
             continue
@@ -387,15 +391,16 @@ def _save_image(image: Image.Image, original: Image.Image, mime: str) -> bytes:
     extra: dict[str, Any] = {}
     if original.info.get("icc_profile"):
         extra["icc_profile"] = original.info["icc_profile"]
-    fmt = {
+    formats: dict[str, tuple[str, dict[str, Any]]] = {
         "image/jpeg": ("JPEG", {"quality": 95}),
         "image/png": ("PNG", {}),
         "image/webp": ("WEBP", {"quality": 95}),
         "image/tiff": ("TIFF", {"compression": "tiff_lzw"}),
         "image/avif": ("AVIF", {"quality": 90}),
         "image/bmp": ("BMP", {}),
-    }[mime]
-    image.save(buffer, fmt[0], **fmt[1], **extra)
+    }
+    name, options = formats[mime]
+    image.save(buffer, name, **options, **extra)
     return buffer.getvalue()
 
 
@@ -589,7 +594,9 @@ def _finish(
             manifest_label=label,
             manifest_file=manifest_name,
             manifest_json=result.manifest_json,
-            watermark_algorithm=get_backend().algorithm if not result.watermark_note and job.watermark_id else "",
+            watermark_algorithm=get_backend().algorithm
+            if not result.watermark_note and job.watermark_id
+            else "",
             watermark_note=result.watermark_note,
             finished_at=timezone.now(),
             timings=timings,
@@ -712,7 +719,11 @@ def verify_file(
     if reading.status in ("ok", "error"):
         action = manifest.created_action(reading.active_manifest) or {}
         agent = action.get("softwareAgent") or {}
-        job = _jobs().filter(manifest_label=reading.active_label).first() if reading.active_label else None
+        job = (
+            _jobs().filter(manifest_label=reading.active_label).first()
+            if reading.active_label
+            else None
+        )
         result["manifest"] = {
             "state": reading.state,
             "validation_state": reading.validation_state,

@@ -27,7 +27,9 @@ def sign_job(self, job_id: int) -> None:  # type: ignore[no-untyped-def]
             # Only named transient errors are retried; the job was given back (queued).
             raise self.retry(exc=exc, countdown=min(120, 2 ** (self.request.retries + 1))) from exc
         except SoftTimeLimitExceeded:
-            signing_job_fail_unexpected(job_id=job_id, reason="Signing took too long and was stopped.")
+            signing_job_fail_unexpected(
+                job_id=job_id, reason="Signing took too long and was stopped."
+            )
         except Exception as exc:
             # Anything else is a bug or a broken input: fail the job, keep the worker going.
             logger.exception("signing job %s failed unexpectedly", job_id)

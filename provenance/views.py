@@ -39,7 +39,9 @@ def job_list(request: HttpRequest) -> HttpResponse:
             messages.error(request, "Your role does not allow signing media.")
             return redirect("provenance:job-list")
         if _too_large(request):
-            form.add_error(None, f"Uploads are limited to {settings.STEWARD_MAX_UPLOAD_BYTES:,} bytes.")
+            form.add_error(
+                None, f"Uploads are limited to {settings.STEWARD_MAX_UPLOAD_BYTES:,} bytes."
+            )
             status = 413
         else:
             form = SignForm(request.POST, request.FILES)
@@ -48,7 +50,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
                 try:
                     jobs = services.signing_jobs_submit(
                         actor=request.user,
-                        files=data["files"],
+                        files=data["uploads"],
                         model_version_id=data["model_version"].pk,
                         deployment_ref=data["deployment"],
                         options=services.SignOptions(
@@ -62,7 +64,8 @@ def job_list(request: HttpRequest) -> HttpResponse:
                     status = exc.status_code
                 else:
                     messages.success(
-                        request, f"{len(jobs)} file(s) queued for signing. This page shows their progress."
+                        request,
+                        f"{len(jobs)} file(s) queued for signing. This page shows their progress.",
                     )
                     return redirect("provenance:job-list")
             else:
@@ -111,7 +114,9 @@ def verify(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if _too_large(request):
-            form.add_error(None, f"Uploads are limited to {settings.STEWARD_MAX_UPLOAD_BYTES:,} bytes.")
+            form.add_error(
+                None, f"Uploads are limited to {settings.STEWARD_MAX_UPLOAD_BYTES:,} bytes."
+            )
             status = 413
         else:
             form = VerifyForm(request.POST, request.FILES)
@@ -127,4 +132,6 @@ def verify(request: HttpRequest) -> HttpResponse:
                     status = exc.status_code
             else:
                 status = 400
-    return render(request, "provenance/verify.html", {"form": form, "result": result}, status=status)
+    return render(
+        request, "provenance/verify.html", {"form": form, "result": result}, status=status
+    )

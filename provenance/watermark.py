@@ -84,7 +84,7 @@ def to_hex(value: int) -> str:
 
 class DwtDctSvdBackend:
     algorithm = "org.steward.dwtDctSvd"
-    soft_binding_alg = None
+    soft_binding_alg: str | None = None
 
     def __init__(self, password_wm: int | None = None, password_img: int | None = None) -> None:
         self.password_wm = (

@@ -18,7 +18,10 @@ class SignRequestSerializer(serializers.Serializer[None]):
         help_text="Registry id of the approved model version that generated the files."
     )
     deployment = serializers.CharField(
-        required=False, allow_blank=True, max_length=200, help_text="Deployment slug or id, if known."
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="Deployment slug or id, if known.",
     )
     training_mining = serializers.ChoiceField(
         choices=TrainingMining.choices, default=TrainingMining.NOT_ALLOWED
@@ -128,7 +131,7 @@ class VerifyManifestSerializer(serializers.Serializer[None]):
     state = serializers.ChoiceField(choices=["trusted", "valid-untrusted", "invalid"])
     validation_state = serializers.CharField(allow_null=True)
     failure_codes = serializers.ListField(child=serializers.CharField())
-    label = serializers.CharField(allow_null=True)
+    label = serializers.CharField(allow_null=True)  # type: ignore[assignment]
     embedded = serializers.BooleanField(allow_null=True)
     error = serializers.CharField(allow_null=True)
     issued_by_steward = serializers.BooleanField()
@@ -157,9 +160,7 @@ class VerifyJobSerializer(serializers.Serializer[None]):
 class VerifyResultSerializer(serializers.Serializer[None]):
     sha256 = serializers.CharField()
     mime_type = serializers.CharField(allow_null=True)
-    found_by = serializers.ChoiceField(
-        choices=["manifest", "watermark", "sha256"], allow_null=True
-    )
+    found_by = serializers.ChoiceField(choices=["manifest", "watermark", "sha256"], allow_null=True)
     manifest = VerifyManifestSerializer(allow_null=True)
     watermark = VerifyWatermarkSerializer(allow_null=True)
     job = VerifyJobSerializer(allow_null=True)

@@ -75,12 +75,12 @@ class SignView(APIView):
                 embed=data["embed"],
             ),
         )
-        payload = {
-            "batch": str(jobs[0].batch) if jobs[0].batch else None,
-            "jobs": SigningJobSerializer(jobs, many=True, context={"request": request}).data,
-        }
+        jobs_data: list[dict[str, Any]] = list(
+            SigningJobSerializer(jobs, many=True, context={"request": request}).data
+        )
+        payload = {"batch": str(jobs[0].batch) if jobs[0].batch else None, "jobs": jobs_data}
         response = Response(payload, status=status.HTTP_202_ACCEPTED)
-        response["Location"] = payload["jobs"][0]["status_url"]
+        response["Location"] = jobs_data[0]["status_url"]
         return response
 
 
@@ -141,4 +141,4 @@ class VerifyView(APIView):
             upload=body.validated_data["file"],
             sidecar=body.validated_data.get("manifest"),
         )
-        return Response(VerifyResultSerializer(result).data)
+        return Response(result)

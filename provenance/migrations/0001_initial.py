@@ -6,83 +6,186 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registry', '0001_initial'),
+        ("registry", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SigningCredential',
+            name="SigningCredential",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('algorithm', models.CharField(choices=[('ES256', 'ECDSA P-256 / SHA-256'), ('ES384', 'ECDSA P-384 / SHA-384'), ('PS256', 'RSASSA-PSS / SHA-256'), ('Ed25519', 'Ed25519')], max_length=10)),
-                ('certificate_chain', models.TextField(help_text='PEM: the leaf first, then intermediates')),
-                ('trust_anchor', models.TextField(blank=True, help_text='PEM of the root CA verifiers should trust (optional)')),
-                ('key_reference', models.CharField(max_length=500)),
-                ('subject', models.CharField(max_length=500)),
-                ('issuer', models.CharField(max_length=500)),
-                ('fingerprint_sha256', models.CharField(max_length=64, unique=True)),
-                ('not_before', models.DateTimeField()),
-                ('not_after', models.DateTimeField()),
-                ('is_active', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                (
+                    "algorithm",
+                    models.CharField(
+                        choices=[
+                            ("ES256", "ECDSA P-256 / SHA-256"),
+                            ("ES384", "ECDSA P-384 / SHA-384"),
+                            ("PS256", "RSASSA-PSS / SHA-256"),
+                            ("Ed25519", "Ed25519"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "certificate_chain",
+                    models.TextField(help_text="PEM: the leaf first, then intermediates"),
+                ),
+                (
+                    "trust_anchor",
+                    models.TextField(
+                        blank=True, help_text="PEM of the root CA verifiers should trust (optional)"
+                    ),
+                ),
+                ("key_reference", models.CharField(max_length=500)),
+                ("subject", models.CharField(max_length=500)),
+                ("issuer", models.CharField(max_length=500)),
+                ("fingerprint_sha256", models.CharField(max_length=64, unique=True)),
+                ("not_before", models.DateTimeField()),
+                ("not_after", models.DateTimeField()),
+                ("is_active", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-is_active', '-created_at'],
+                "ordering": ["-is_active", "-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='SigningJob',
+            name="SigningJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('batch', models.UUIDField(blank=True, db_index=True, null=True)),
-                ('deployment_ref', models.CharField(blank=True, max_length=200)),
-                ('input_file', models.FileField(max_length=300, upload_to='provenance/input/%Y/%m/')),
-                ('input_name', models.CharField(max_length=255)),
-                ('input_size', models.BigIntegerField()),
-                ('input_sha256', models.CharField(db_index=True, max_length=64)),
-                ('mime_type', models.CharField(max_length=100)),
-                ('width', models.PositiveIntegerField(blank=True, null=True)),
-                ('height', models.PositiveIntegerField(blank=True, null=True)),
-                ('options', models.JSONField(blank=True, default=dict)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], db_index=True, default='queued', max_length=16)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('error', models.TextField(blank=True)),
-                ('output_file', models.FileField(blank=True, max_length=300, upload_to='provenance/output/%Y/%m/')),
-                ('output_sha256', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('output_size', models.BigIntegerField(blank=True, null=True)),
-                ('manifest_mode', models.CharField(blank=True, choices=[('embedded', 'Embedded in the file'), ('sidecar', 'Sidecar .c2pa file')], max_length=16)),
-                ('manifest_label', models.CharField(blank=True, db_index=True, max_length=200)),
-                ('manifest_file', models.FileField(blank=True, max_length=300, upload_to='provenance/manifests/%Y/%m/')),
-                ('manifest_json', models.JSONField(blank=True, null=True)),
-                ('watermark_id', models.CharField(blank=True, max_length=16, null=True, unique=True)),
-                ('watermark_algorithm', models.CharField(blank=True, max_length=50)),
-                ('watermark_note', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('enqueued_at', models.DateTimeField(blank=True, null=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('timings', models.JSONField(blank=True, default=dict)),
-                ('credential', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='jobs', to='provenance.signingcredential')),
-                ('model_version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='signing_jobs', to='registry.modelversion')),
-                ('requester', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='signing_jobs', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("batch", models.UUIDField(blank=True, db_index=True, null=True)),
+                ("deployment_ref", models.CharField(blank=True, max_length=200)),
+                (
+                    "input_file",
+                    models.FileField(max_length=300, upload_to="provenance/input/%Y/%m/"),
+                ),
+                ("input_name", models.CharField(max_length=255)),
+                ("input_size", models.BigIntegerField()),
+                ("input_sha256", models.CharField(db_index=True, max_length=64)),
+                ("mime_type", models.CharField(max_length=100)),
+                ("width", models.PositiveIntegerField(blank=True, null=True)),
+                ("height", models.PositiveIntegerField(blank=True, null=True)),
+                ("options", models.JSONField(blank=True, default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        db_index=True,
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("error", models.TextField(blank=True)),
+                (
+                    "output_file",
+                    models.FileField(
+                        blank=True, max_length=300, upload_to="provenance/output/%Y/%m/"
+                    ),
+                ),
+                ("output_sha256", models.CharField(blank=True, db_index=True, max_length=64)),
+                ("output_size", models.BigIntegerField(blank=True, null=True)),
+                (
+                    "manifest_mode",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("embedded", "Embedded in the file"),
+                            ("sidecar", "Sidecar .c2pa file"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("manifest_label", models.CharField(blank=True, db_index=True, max_length=200)),
+                (
+                    "manifest_file",
+                    models.FileField(
+                        blank=True, max_length=300, upload_to="provenance/manifests/%Y/%m/"
+                    ),
+                ),
+                ("manifest_json", models.JSONField(blank=True, null=True)),
+                (
+                    "watermark_id",
+                    models.CharField(blank=True, max_length=16, null=True, unique=True),
+                ),
+                ("watermark_algorithm", models.CharField(blank=True, max_length=50)),
+                ("watermark_note", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("enqueued_at", models.DateTimeField(blank=True, null=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("timings", models.JSONField(blank=True, default=dict)),
+                (
+                    "credential",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="jobs",
+                        to="provenance.signingcredential",
+                    ),
+                ),
+                (
+                    "model_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="signing_jobs",
+                        to="registry.modelversion",
+                    ),
+                ),
+                (
+                    "requester",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="signing_jobs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='signingcredential',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_active', True)), fields=('is_active',), name='one_active_signing_credential'),
+            model_name="signingcredential",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_active", True)),
+                fields=("is_active",),
+                name="one_active_signing_credential",
+            ),
         ),
         migrations.AddIndex(
-            model_name='signingjob',
-            index=models.Index(fields=['status', 'enqueued_at'], name='prov_job_sweep_idx'),
+            model_name="signingjob",
+            index=models.Index(fields=["status", "enqueued_at"], name="prov_job_sweep_idx"),
         ),
     ]

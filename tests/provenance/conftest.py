@@ -9,7 +9,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from provenance import devca
 from provenance.models import SigningCredential, SigningJob
-from provenance.services import SignOptions, credential_register, signing_job_run, signing_jobs_submit
+from provenance.services import (
+    SignOptions,
+    credential_register,
+    signing_job_run,
+    signing_jobs_submit,
+)
 from tests.provenance.factories import approved_version
 from tests.provenance.samples import SAMPLES
 
@@ -45,9 +50,13 @@ def version(db: None) -> Any:
     return approved_version()
 
 
-def upload(kind: str, name: str | None = None, data: bytes | None = None, content_type: str | None = None) -> SimpleUploadedFile:
+def upload(
+    kind: str, name: str | None = None, data: bytes | None = None, content_type: str | None = None
+) -> SimpleUploadedFile:
     file_name, mime, make = SAMPLES[kind]
-    return SimpleUploadedFile(name or file_name, make() if data is None else data, content_type or mime)
+    return SimpleUploadedFile(
+        name or file_name, make() if data is None else data, content_type or mime
+    )
 
 
 @pytest.fixture

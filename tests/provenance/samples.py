@@ -137,10 +137,14 @@ def m4a_bytes() -> bytes:
         + _MATRIX
         + struct.pack(">II", 0, 0),
     )
-    mdhd = _full_box(b"mdhd", 0, 0, struct.pack(">IIII", 0, 0, 44100, 0) + struct.pack(">HH", 0x55C4, 0))
+    mdhd = _full_box(
+        b"mdhd", 0, 0, struct.pack(">IIII", 0, 0, 44100, 0) + struct.pack(">HH", 0x55C4, 0)
+    )
     hdlr = _full_box(b"hdlr", 0, 0, struct.pack(">I", 0) + b"soun" + bytes(12) + b"SoundHandler\0")
     smhd = _full_box(b"smhd", 0, 0, bytes(4))
-    dinf = _box(b"dinf", _full_box(b"dref", 0, 0, struct.pack(">I", 1) + _full_box(b"url ", 0, 1, b"")))
+    dinf = _box(
+        b"dinf", _full_box(b"dref", 0, 0, struct.pack(">I", 1) + _full_box(b"url ", 0, 1, b""))
+    )
     mp4a = _box(
         b"mp4a",
         bytes(6)
@@ -183,10 +187,19 @@ def heic_bytes() -> bytes:
             + struct.pack(">II", offset, len(payload)),
         )
         iinf = _full_box(
-            b"iinf", 0, 0, struct.pack(">H", 1) + _full_box(b"infe", 2, 0, struct.pack(">HH", 1, 0) + b"hvc1\0")
+            b"iinf",
+            0,
+            0,
+            struct.pack(">H", 1) + _full_box(b"infe", 2, 0, struct.pack(">HH", 1, 0) + b"hvc1\0"),
         )
-        ipco = _box(b"ipco", _box(b"hvcC", bytes([1]) + bytes(22)) + _full_box(b"ispe", 0, 0, struct.pack(">II", 64, 48)))
-        ipma = _full_box(b"ipma", 0, 0, struct.pack(">I", 1) + struct.pack(">HB", 1, 2) + bytes([0x81, 0x02]))
+        ipco = _box(
+            b"ipco",
+            _box(b"hvcC", bytes([1]) + bytes(22))
+            + _full_box(b"ispe", 0, 0, struct.pack(">II", 64, 48)),
+        )
+        ipma = _full_box(
+            b"ipma", 0, 0, struct.pack(">I", 1) + struct.pack(">HB", 1, 2) + bytes([0x81, 0x02])
+        )
         return _full_box(b"meta", 0, 0, hdlr + pitm + iloc + iinf + _box(b"iprp", ipco + ipma))
 
     first = meta(0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import struct
 import zlib
 
@@ -34,7 +33,9 @@ def _post(client, version, *files, **extra):
 
 
 def test_it_accepts_a_batch_and_answers_202_with_status_urls(client, version, credential):
-    response = _post(client, version, upload("jpeg"), upload("wav"), upload("pdf"), deployment="web-prod")
+    response = _post(
+        client, version, upload("jpeg"), upload("wav"), upload("pdf"), deployment="web-prod"
+    )
     assert response.status_code == 202, response.json()
     body = response.json()
     assert body["batch"]
@@ -77,8 +78,12 @@ def test_download_before_the_job_finishes_is_a_conflict(client, version, credent
     assert response.json()["error"]["code"] == "conflict"
 
 
-@pytest.mark.parametrize("status", [VersionStatus.DRAFT, VersionStatus.SUBMITTED, VersionStatus.REVOKED])
-def test_signing_for_a_version_that_is_not_approved_is_refused_and_audited(client, credential, status):
+@pytest.mark.parametrize(
+    "status", [VersionStatus.DRAFT, VersionStatus.SUBMITTED, VersionStatus.REVOKED]
+)
+def test_signing_for_a_version_that_is_not_approved_is_refused_and_audited(
+    client, credential, status
+):
     version = ModelVersionFactory(status=status)
     response = _post(client, version, upload("jpeg"))
     assert response.status_code == 409
@@ -107,19 +112,26 @@ def test_a_version_revoked_after_submission_is_not_signed(client, version, crede
     job = signing_job_run(job_id=job_id)
     assert job.status == JobStatus.FAILED
     assert "no longer approved" in job.error
-    assert AuditEvent.objects.filter(action="provenance.sign_refused", target_id=str(job_id)).exists()
+    assert AuditEvent.objects.filter(
+        action="provenance.sign_refused", target_id=str(job_id)
+    ).exists()
 
 
 def test_an_unknown_model_version_is_422(client, credential):
-    response = client.post(SIGN, {"files": [upload("png")], "model_version": 999999}, format="multipart")
+    response = client.post(
+        SIGN, {"files": [upload("png")], "model_version": 999999}, format="multipart"
+    )
     assert response.status_code == 422
     assert "model_version" in response.json()["error"]["fields"]
 
 
 def _png_bomb(width: int, height: int) -> bytes:
     """A 1-bit PNG whose header declares a huge canvas: a few KB on disk."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     row = b"\x00" + bytes((width + 7) // 8)
     raw = zlib.compress(row * 64, 9)  # the rows are never reached: the header is refused first
@@ -138,11 +150,19 @@ def _truncated_jpeg() -> bytes:
         ("empty.jpg", b"", "image/jpeg", 422, "empty_file"),
         ("half.jpg", _truncated_jpeg(), "image/jpeg", 422, "truncated_file"),
         ("photo.png", image_bytes("JPEG"), "image/png", 422, "content_type_mismatch"),
-        ("notes.txt", b"just some text, not media\n" * 10, "text/plain", 415, "unsupported_media_type"),
+        (
+            "notes.txt",
+            b"just some text, not media\n" * 10,
+            "text/plain",
+            415,
+            "unsupported_media_type",
+        ),
         ("bomb.png", _png_bomb(30000, 30000), "image/png", 422, "too_many_pixels"),
     ],
 )
-def test_bad_input_is_a_clear_4xx(client, version, credential, name, data, content_type, status, code):
+def test_bad_input_is_a_clear_4xx(
+    client, version, credential, name, data, content_type, status, code
+):
     response = _post(client, version, SimpleUploadedFile(name, data, content_type))
     assert response.status_code == status, response.json()
     error = response.json()["error"]
@@ -154,7 +174,9 @@ def test_bad_input_is_a_clear_4xx(client, version, credential, name, data, conte
 def test_one_bad_file_refuses_the_whole_batch(client, version, credential):
     response = _post(client, version, upload("png"), SimpleUploadedFile("e.jpg", b"", "image/jpeg"))
     assert response.status_code == 422
-    assert response.json()["error"]["fields"]["files"] == {"1": ["e.jpg: The file is empty (0 bytes)."]}
+    assert response.json()["error"]["fields"]["files"] == {
+        "1": ["e.jpg: The file is empty (0 bytes)."]
+    }
     assert not SigningJob.objects.exists()
 
 
@@ -182,7 +204,9 @@ def test_a_viewer_cannot_sign(bearer, viewer, version, credential):
     assert response.status_code == 403
 
 
-def test_jobs_of_others_are_hidden_from_owners_but_not_auditors(client, bearer, make_user, auditor, version, credential):
+def test_jobs_of_others_are_hidden_from_owners_but_not_auditors(
+    client, bearer, make_user, auditor, version, credential
+):
     job_id = _post(client, version, upload("png")).json()["jobs"][0]["id"]
     other = bearer(make_user("other-owner", ["model_owner"]), "provenance:sign")
     assert other.get(f"/api/v1/provenance/jobs/{job_id}/").status_code == 404
@@ -237,4 +261,7 @@ def test_verify_of_an_empty_file_is_422(client, credential):
 def test_the_schema_documents_the_provenance_endpoints(api_client):
     schema = api_client.get("/api/schema/?format=json").json()
     assert "/api/v1/provenance/sign/" in schema["paths"]
-    assert "multipart/form-data" in schema["paths"]["/api/v1/provenance/sign/"]["post"]["requestBody"]["content"]
+    assert (
+        "multipart/form-data"
+        in schema["paths"]["/api/v1/provenance/sign/"]["post"]["requestBody"]["content"]
+    )

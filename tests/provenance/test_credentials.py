@@ -29,13 +29,21 @@ def _key_file(tmp_path, key) -> str:
     path = tmp_path / "k.pem"
     path.write_bytes(
         key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
         )
     )
     return f"file:{path}"
 
 
-def _leaf(*, ca: bool = False, eku=(ExtendedKeyUsageOID.EMAIL_PROTECTION,), aki: bool = True, self_signed=False):
+def _leaf(
+    *,
+    ca: bool = False,
+    eku=(ExtendedKeyUsageOID.EMAIL_PROTECTION,),
+    aki: bool = True,
+    self_signed=False,
+):
     now = dt.datetime.now(dt.UTC)
     root_key = ec.generate_private_key(ec.SECP256R1())
     root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test Root")])
@@ -48,7 +56,9 @@ def _leaf(*, ca: bool = False, eku=(ExtendedKeyUsageOID.EMAIL_PROTECTION,), aki:
         .not_valid_before(now - dt.timedelta(days=1))
         .not_valid_after(now + dt.timedelta(days=30))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(root_key.public_key()), critical=False)
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(root_key.public_key()), critical=False
+        )
         .sign(root_key, hashes.SHA256())
     )
     key = ec.generate_private_key(ec.SECP256R1())
@@ -70,7 +80,8 @@ def _leaf(*, ca: bool = False, eku=(ExtendedKeyUsageOID.EMAIL_PROTECTION,), aki:
         builder = builder.add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)
     if aki:
         builder = builder.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()),
+            critical=False,
         )
     leaf = builder.sign(key if self_signed else root_key, hashes.SHA256())
     return _pem(leaf) + _pem(root), key, _pem(root)
@@ -79,7 +90,11 @@ def _leaf(*, ca: bool = False, eku=(ExtendedKeyUsageOID.EMAIL_PROTECTION,), aki:
 def test_a_profile_conforming_credential_is_registered_and_audited(tmp_path):
     chain, key, root = _leaf()
     credential = credential_register(
-        actor="tests", name="ok", certificate_chain=chain, key_reference=_key_file(tmp_path, key), trust_anchor=root
+        actor="tests",
+        name="ok",
+        certificate_chain=chain,
+        key_reference=_key_file(tmp_path, key),
+        trust_anchor=root,
     )
     assert credential.is_active
     assert credential.algorithm == "ES256"
@@ -101,7 +116,12 @@ def test_a_profile_conforming_credential_is_registered_and_audited(tmp_path):
 def test_a_credential_breaking_the_profile_is_refused_with_the_reason(tmp_path, kwargs, reason):
     chain, key, _ = _leaf(**kwargs)
     with pytest.raises(CredentialError) as caught:
-        credential_register(actor="tests", name="bad", certificate_chain=chain, key_reference=_key_file(tmp_path, key))
+        credential_register(
+            actor="tests",
+            name="bad",
+            certificate_chain=chain,
+            key_reference=_key_file(tmp_path, key),
+        )
     assert reason in caught.value.message
     assert not SigningCredential.objects.exists()
 
@@ -110,22 +130,35 @@ def test_a_key_that_does_not_match_the_certificate_is_refused(tmp_path):
     chain, _, _ = _leaf()
     other = ec.generate_private_key(ec.SECP256R1())
     with pytest.raises(CredentialError, match="does not belong"):
-        credential_register(actor="tests", name="bad", certificate_chain=chain, key_reference=_key_file(tmp_path, other))
+        credential_register(
+            actor="tests",
+            name="bad",
+            certificate_chain=chain,
+            key_reference=_key_file(tmp_path, other),
+        )
 
 
 @pytest.mark.parametrize(
     ("reference", "reason"),
-    [("file:/nonexistent/key.pem", "cannot be read"), ("env:STEWARD_NO_SUCH_KEY", "not set"), ("vault:x", "Unknown key reference")],
+    [
+        ("file:/nonexistent/key.pem", "cannot be read"),
+        ("env:STEWARD_NO_SUCH_KEY", "not set"),
+        ("vault:x", "Unknown key reference"),
+    ],
 )
 def test_an_unreadable_key_reference_is_refused(reference, reason):
     chain, _, _ = _leaf()
     with pytest.raises(CredentialError, match=reason):
-        credential_register(actor="tests", name="bad", certificate_chain=chain, key_reference=reference)
+        credential_register(
+            actor="tests", name="bad", certificate_chain=chain, key_reference=reference
+        )
 
 
 def test_garbage_is_not_a_certificate_chain(tmp_path):
-    with pytest.raises(DomainError, match="PEM|no certificate"):
-        credential_register(actor="tests", name="bad", certificate_chain="hello", key_reference="env:X")
+    with pytest.raises(DomainError, match=r"PEM|no certificate"):
+        credential_register(
+            actor="tests", name="bad", certificate_chain="hello", key_reference="env:X"
+        )
 
 
 def test_a_key_from_the_environment_signs(tmp_path, monkeypatch, owner, version):
@@ -135,7 +168,11 @@ def test_a_key_from_the_environment_signs(tmp_path, monkeypatch, owner, version)
     ).decode()
     monkeypatch.setenv("STEWARD_TEST_SIGNING_KEY", pem)
     credential_register(
-        actor="tests", name="env", certificate_chain=chain, key_reference="env:STEWARD_TEST_SIGNING_KEY", trust_anchor=root
+        actor="tests",
+        name="env",
+        certificate_chain=chain,
+        key_reference="env:STEWARD_TEST_SIGNING_KEY",
+        trust_anchor=root,
     )
     (job,) = signing_jobs_submit(actor=owner, files=[upload("png")], model_version_id=version.pk)
     assert signing_job_run(job_id=job.pk).status == JobStatus.SUCCEEDED
@@ -146,15 +183,21 @@ def test_a_corrupt_key_file_fails_the_job_with_the_reason(tmp_path, owner, versi
 
     chain, key, root = _leaf()
     reference = _key_file(tmp_path, key)
-    credential_register(actor="tests", name="c", certificate_chain=chain, key_reference=reference, trust_anchor=root)
-    (tmp_path / "k.pem").write_text("-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----\n")
+    credential_register(
+        actor="tests", name="c", certificate_chain=chain, key_reference=reference, trust_anchor=root
+    )
+    (tmp_path / "k.pem").write_text(
+        "-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----\n"
+    )
     keys.forget_signers()
     (job,) = signing_jobs_submit(actor=owner, files=[upload("png")], model_version_id=version.pk)
     job = signing_job_run(job_id=job.pk)
     assert job.status == JobStatus.FAILED
     assert "signing credential 'c' is unusable" in job.error
     assert "not a readable PEM key" in job.error
-    assert AuditEvent.objects.filter(action="provenance.sign_failed", target_id=str(job.pk)).exists()
+    assert AuditEvent.objects.filter(
+        action="provenance.sign_failed", target_id=str(job.pk)
+    ).exists()
 
 
 def test_init_dev_ca_creates_and_registers_once(settings, tmp_path):

@@ -17,7 +17,9 @@ pytestmark = pytest.mark.django_db
 def _read(job, trust_anchor, sidecar=None):
     with job.output_file.open("rb") as handle:
         data = handle.read()
-    return data, manifest.read(io.BytesIO(data), job.mime_type, trust_anchors_pem=trust_anchor, sidecar=sidecar)
+    return data, manifest.read(
+        io.BytesIO(data), job.mime_type, trust_anchors_pem=trust_anchor, sidecar=sidecar
+    )
 
 
 @pytest.mark.parametrize("kind", sorted(k for k in SAMPLES if k != "bmp"))
@@ -44,7 +46,9 @@ def test_a_flipped_byte_reads_back_invalid(sign_now, trust_anchor):
     tampered = bytearray(data)
     idat = data.index(b"IDAT")
     tampered[idat + 20] ^= 0xFF
-    reading = manifest.read(io.BytesIO(bytes(tampered)), "image/png", trust_anchors_pem=trust_anchor)
+    reading = manifest.read(
+        io.BytesIO(bytes(tampered)), "image/png", trust_anchors_pem=trust_anchor
+    )
     assert reading.state == "invalid"
     assert "assertion.dataHash.mismatch" in reading.failure_codes
 
@@ -69,7 +73,10 @@ def test_the_watermark_is_recorded_in_a_steward_assertion_not_a_soft_binding(
     mark = manifest.find_assertion(reading.active_manifest, "org.steward.watermark")
     assert mark == {"algorithm": "org.steward.dwtDctSvd", "id": job.watermark_id, "bits": 64}
     assert manifest.find_assertion(reading.active_manifest, "c2pa.soft-binding") is None
-    labels = [a["action"] for a in manifest.find_assertion(reading.active_manifest, "c2pa.actions.v2")["actions"]]
+    labels = [
+        a["action"]
+        for a in manifest.find_assertion(reading.active_manifest, "c2pa.actions.v2")["actions"]
+    ]
     assert "c2pa.watermarked" not in labels
     assert job.timings["watermark_ms"] > 0 and job.timings["sign_ms"] > 0
 
@@ -90,7 +97,10 @@ def test_a_sidecar_is_issued_when_asked_and_binds_to_the_output(sign_now, trust_
     data, reading = _read(job, trust_anchor, sidecar=sidecar)
     assert reading.state == "trusted"
     assert reading.embedded is False
-    assert manifest.read(io.BytesIO(data), "audio/mpeg", trust_anchors_pem=trust_anchor).status == "no_manifest"
+    assert (
+        manifest.read(io.BytesIO(data), "audio/mpeg", trust_anchors_pem=trust_anchor).status
+        == "no_manifest"
+    )
 
 
 def test_formats_c2pa_cannot_embed_into_get_a_sidecar(sign_now):

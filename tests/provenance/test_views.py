@@ -34,7 +34,13 @@ def test_the_list_page_has_the_sign_form_with_approved_versions_only(browser, ve
 def test_signing_from_the_form_queues_jobs_and_the_list_shows_them(browser, version, credential):
     response = browser.post(
         reverse("provenance:job-list"),
-        {"files": [upload("png"), upload("wav")], "model_version": version.pk, "training_mining": "notAllowed", "watermark": "on", "embed": "on"},
+        {
+            "files": [upload("png"), upload("wav")],
+            "model_version": version.pk,
+            "training_mining": "notAllowed",
+            "watermark": "on",
+            "embed": "on",
+        },
     )
     assert response.status_code == 302
     assert SigningJob.objects.filter(status=JobStatus.QUEUED).count() == 2
@@ -46,7 +52,11 @@ def test_signing_from_the_form_queues_jobs_and_the_list_shows_them(browser, vers
 def test_a_bad_file_in_the_form_shows_the_reason(browser, version, credential):
     response = browser.post(
         reverse("provenance:job-list"),
-        {"files": [SimpleUploadedFile("x.txt", b"hello there " * 20, "text/plain")], "model_version": version.pk, "training_mining": "notAllowed"},
+        {
+            "files": [SimpleUploadedFile("x.txt", b"hello there " * 20, "text/plain")],
+            "model_version": version.pk,
+            "training_mining": "notAllowed",
+        },
     )
     assert response.status_code == 415
     assert "cannot tell what this file is" in response.content.decode()
@@ -55,7 +65,7 @@ def test_a_bad_file_in_the_form_shows_the_reason(browser, version, credential):
 def test_the_detail_page_offers_downloads_once_signed(browser, version, credential, owner):
     browser.post(
         reverse("provenance:job-list"),
-        {"files": [upload("jpeg")], "model_version": version.pk, "training_mining": "notAllowed"},
+        {"uploads": [upload("jpeg")], "model_version": version.pk, "training_mining": "notAllowed"},
     )
     job = SigningJob.objects.get()
     signing_job_run(job_id=job.pk)
@@ -69,11 +79,18 @@ def test_the_detail_page_offers_downloads_once_signed(browser, version, credenti
 def test_the_verify_page_shows_the_state_and_the_job(browser, version, credential):
     browser.post(
         reverse("provenance:job-list"),
-        {"files": [upload("png")], "model_version": version.pk, "training_mining": "notAllowed", "embed": "on"},
+        {
+            "files": [upload("png")],
+            "model_version": version.pk,
+            "training_mining": "notAllowed",
+            "embed": "on",
+        },
     )
     job = signing_job_run(job_id=SigningJob.objects.get().pk)
     data = job.output_file.open("rb").read()
-    response = browser.post(reverse("provenance:verify"), {"file": SimpleUploadedFile("s.png", data, "image/png")})
+    response = browser.post(
+        reverse("provenance:verify"), {"file": SimpleUploadedFile("s.png", data, "image/png")}
+    )
     assert response.status_code == 200
     page = response.content.decode()
     assert "trusted" in page

@@ -29,7 +29,10 @@ def test_a_stripped_and_reencoded_copy_leads_back_to_the_job(sign_now, owner, tr
     job = sign_now(upload("png", data=image_bytes("PNG", 384, 384)))
     with job.output_file.open("rb") as handle:
         copy = _reencode(handle.read())
-    assert manifest.read(io.BytesIO(copy), "image/jpeg", trust_anchors_pem=trust_anchor).status == "no_manifest"
+    assert (
+        manifest.read(io.BytesIO(copy), "image/jpeg", trust_anchors_pem=trust_anchor).status
+        == "no_manifest"
+    )
 
     result = verify_file(actor=owner, upload=SimpleUploadedFile("copy.jpg", copy, "image/jpeg"))
     assert result["manifest"] is None
@@ -50,7 +53,8 @@ def test_a_downscaled_copy_is_brought_back_to_size_and_still_found(sign_now, own
 
 def test_an_unmarked_image_leads_nowhere(db, owner, credential):
     result = verify_file(
-        actor=owner, upload=SimpleUploadedFile("other.jpg", image_bytes("JPEG", 256, 256), "image/jpeg")
+        actor=owner,
+        upload=SimpleUploadedFile("other.jpg", image_bytes("JPEG", 256, 256), "image/jpeg"),
     )
     assert result["found_by"] is None
     assert result["job"] is None

@@ -53,7 +53,9 @@ def _submit(client, version, *files, **extra) -> list[int]:
     return [job["id"] for job in response.json()["jobs"]]
 
 
-def test_a_real_worker_signs_a_batch(celery_worker_process, sign_client, version, credential, trust_anchor):
+def test_a_real_worker_signs_a_batch(
+    celery_worker_process, sign_client, version, credential, trust_anchor
+):
     ids = _submit(sign_client, version, upload("jpeg"), upload("mp3"))
     for job_id in ids:
         job = _job_after(job_id, JobStatus.SUCCEEDED, JobStatus.FAILED)
@@ -160,11 +162,23 @@ class PrivateRedis:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.directory)],
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+
         def up() -> bool:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
