@@ -35,7 +35,7 @@ def test_signing_from_the_form_queues_jobs_and_the_list_shows_them(browser, vers
     response = browser.post(
         reverse("provenance:job-list"),
         {
-            "files": [upload("png"), upload("wav")],
+            "uploads": [upload("png"), upload("wav")],
             "model_version": version.pk,
             "training_mining": "notAllowed",
             "watermark": "on",
@@ -53,7 +53,7 @@ def test_a_bad_file_in_the_form_shows_the_reason(browser, version, credential):
     response = browser.post(
         reverse("provenance:job-list"),
         {
-            "files": [SimpleUploadedFile("x.txt", b"hello there " * 20, "text/plain")],
+            "uploads": [SimpleUploadedFile("x.txt", b"hello there " * 20, "text/plain")],
             "model_version": version.pk,
             "training_mining": "notAllowed",
         },
@@ -80,7 +80,7 @@ def test_the_verify_page_shows_the_state_and_the_job(browser, version, credentia
     browser.post(
         reverse("provenance:job-list"),
         {
-            "files": [upload("png")],
+            "uploads": [upload("png")],
             "model_version": version.pk,
             "training_mining": "notAllowed",
             "embed": "on",
