@@ -327,6 +327,18 @@ def process_read_context(trust_anchors_pem: str | None) -> c2pa.Context:
     )
 
 
+def process_plain_read_context() -> c2pa.Context:
+    """For reading back manifests Steward just made: no validation, no network."""
+    settings = {
+        "verify": {
+            "verify_after_reading": False,
+            "remote_manifest_fetch": False,
+            "ocsp_fetch": False,
+        }
+    }
+    return _cache.get(("plain-read-context",), lambda: c2pa.Context.from_dict(settings))  # type: ignore[no-any-return]
+
+
 def forget_signers() -> None:
     """Drop cached signers (after a credential changes)."""
     with _cache.lock:

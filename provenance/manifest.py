@@ -9,7 +9,7 @@ from typing import Any, BinaryIO
 
 import c2pa
 
-from provenance.keys import process_read_context
+from provenance.keys import process_plain_read_context, process_read_context
 
 CLAIM_GENERATOR = {"name": "Steward", "version": "0.1.0"}
 TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
@@ -94,15 +94,7 @@ def sign_stream(
 
 def store_json(manifest_bytes: bytes) -> dict[str, Any]:
     """The manifest store as JSON, read from its own bytes (no asset, no validation)."""
-    context = c2pa.Context.from_dict(
-        {
-            "verify": {
-                "verify_after_reading": False,
-                "remote_manifest_fetch": False,
-                "ocsp_fetch": False,
-            }
-        }
-    )
+    context = process_plain_read_context()
     with c2pa.Reader("application/c2pa", io.BytesIO(manifest_bytes), context=context) as reader:
         return json.loads(reader.json())  # type: ignore[no-any-return]
 
