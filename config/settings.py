@@ -304,7 +304,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # Redis: a task not acknowledged within the visibility timeout is redelivered; it must be
     # longer than the longest task (see CELERY_TASK_TIME_LIMIT).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+        # Workers look for expired unacknowledged messages every interval × throttle seconds.
+        "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
+        "unacked_restore_throttle": env_int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
+    }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -353,6 +358,20 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# --- Provenance (C2PA signing, watermark); see README "Provenance" ----------------------------
+PROVENANCE_KEYS_DIR = Path(env_str("PROVENANCE_KEYS_DIR") or VAR_DIR / "keys")
+# RFC 3161 time-stamp authority; off by default because an unreachable TSA fails the sign.
+PROVENANCE_TSA_URL = env_str("PROVENANCE_TSA_URL") or None
+# Extra PEM trust anchors for verification, besides the roots of registered credentials.
+PROVENANCE_TRUST_ANCHORS_FILE = env_str("PROVENANCE_TRUST_ANCHORS_FILE") or None
+PROVENANCE_MAX_IMAGE_PIXELS = env_int("PROVENANCE_MAX_IMAGE_PIXELS", 50_000_000)
+# A running job whose worker died is taken over after this long (longer than the hard limit).
+PROVENANCE_JOB_LEASE_SECONDS = env_int("PROVENANCE_JOB_LEASE_SECONDS", CELERY_TASK_TIME_LIMIT + 60)
+# Watermark keys are RandomState seeds (< 2**32): obfuscation, not security. Never change them
+# once media has been marked, or old watermarks become unreadable.
+PROVENANCE_WATERMARK_PASSWORD_WM = env_int("PROVENANCE_WATERMARK_PASSWORD_WM", 0x5EED0001)
+PROVENANCE_WATERMARK_PASSWORD_IMG = env_int("PROVENANCE_WATERMARK_PASSWORD_IMG", 0x5EED0002)
 
 # --- Steward ---------------------------------------------------------------------------------
 STEWARD_DEMO_PASSWORD = env_str("STEWARD_DEMO_PASSWORD") or "steward-demo-2026"

@@ -1,5 +1,12 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import path
+
+from provenance import views
 
 app_name = "provenance"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns = [
+    path("provenance/", views.job_list, name="job-list"),
+    path("provenance/jobs/<int:pk>/", views.job_detail, name="job-detail"),
+    path("provenance/jobs/<int:pk>/download/", views.job_download, name="job-download"),
+    path("provenance/verify/", views.verify, name="verify"),
+]

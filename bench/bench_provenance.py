@@ -1,0 +1,295 @@
+"""Provenance signing speed.
+
+1. For a 1 MP and a 12 MP JPEG: raw c2pa-python signing in a loop (thumbnail off, same
+   callback signer) vs Steward's job run through the service without the watermark (claim,
+   read from storage, sign, hash, store output and manifest, audit event) — ratio, goal <= 1.2.
+2. The same job with the watermark (reported separately; it is CPU-bound, ~1.3 s per MP).
+3. End to end on Redis: files/s with 1 and 2 worker processes, and the scaling ratio
+   (skipped when CELERY_BROKER_URL is not redis://).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _jpeg(width: int, height: int) -> bytes:
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    base = np.stack(
+        [
+            128 + 60 * np.sin(x / 37.0),
+            128 + 50 * np.sin((x + y) / 51.0),
+            128 + 70 * np.cos(y / 19.0),
+        ],
+        axis=-1,
+    )
+    base += rng.normal(0, 6, base.shape)
+    out = io.BytesIO()
+    Image.fromarray(np.clip(base, 0, 255).astype(np.uint8)).save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def _setup() -> tuple[Any, Any, Any]:
+    from django.conf import settings
+
+    from accounts.roles import MODEL_OWNER, sync_role_groups
+    from accounts.services import user_ensure
+    from provenance.bootstrap import ensure_dev_credential
+    from registry.models import AIModel, Approval, Decision, License, ModelVersion
+
+    sync_role_groups()
+    settings.PROVENANCE_KEYS_DIR = Path(tempfile.mkdtemp(prefix="steward-bench-keys-"))
+    credential, _ = ensure_dev_credential()
+    owner = user_ensure(actor="bench", username="bench-owner", roles=[MODEL_OWNER])
+    approver = user_ensure(actor="bench", username="bench-approver", roles=[])
+    lic, _ = License.objects.get_or_create(
+        spdx_id="Apache-2.0", defaults={"name": "Apache 2.0", "category": "permissive"}
+    )
+    model, _ = AIModel.objects.get_or_create(
+        slug="bench-gen",
+        defaults={
+            "name": "BenchGen",
+            "provider": "Bench",
+            "provider_jurisdiction": "US",
+            "access": "open_weights",
+            "license": lic,
+        },
+    )
+    version, created = ModelVersion.objects.get_or_create(
+        model=model, label="1", defaults={"created_by": owner, "status": "approved"}
+    )
+    if created:
+        approval = Approval.objects.create(
+            version=version, requested_by=owner, decided_by=approver, decision=Decision.APPROVED
+        )
+        version.current_approval = approval
+        version.save()
+    return credential, owner, version
+
+
+def _raw_sign_ms(data: bytes, credential: Any, n: int) -> float:
+    import c2pa
+
+    from provenance import keys, manifest
+
+    signer = keys.process_signer(
+        chain_pem=credential.certificate_chain,
+        key_reference=credential.key_reference,
+        algorithm=credential.algorithm,
+        tsa_url=None,
+    )
+    context = keys.process_sign_context()
+    definition = manifest.definition(
+        title="bench.jpg",
+        model=manifest.ModelIdentity("BenchGen", "1", "Bench", 1),
+        training_mining="notAllowed",
+        watermark=None,
+        steward_job={"job_id": 0, "deployment": None},
+    )
+    times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        with c2pa.Builder(definition, context) as builder:
+            builder.sign(signer, "image/jpeg", io.BytesIO(data), io.BytesIO())
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def _service_sign_ms(data: bytes, owner: Any, version: Any, n: int, watermark: bool) -> float:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from provenance.services import SignOptions, signing_job_run, signing_jobs_submit
+
+    times = []
+    for _ in range(n):
+        (job,) = signing_jobs_submit(
+            actor=owner,
+            files=[SimpleUploadedFile("bench.jpg", data, "image/jpeg")],
+            model_version_id=version.pk,
+            options=SignOptions(watermark=watermark),
+        )
+        started = time.perf_counter()
+        result = signing_job_run(job_id=job.pk)
+        times.append(time.perf_counter() - started)
+        assert result is not None and result.status == "succeeded", result and result.error
+    return statistics.median(times) * 1000
+
+
+def _core_sign_ms(data: bytes, owner: Any, version: Any, credential: Any, n: int) -> float:
+    """sign_media alone (what the job does between claim and save), no watermark."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from provenance.services import SignOptions, sign_media, signing_jobs_submit
+
+    (job,) = signing_jobs_submit(
+        actor=owner,
+        files=[SimpleUploadedFile("bench.jpg", data, "image/jpeg")],
+        model_version_id=version.pk,
+        options=SignOptions(watermark=False),
+    )
+    times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        result = sign_media(job=job, data=data, credential=credential, watermark=False)
+        result.output.close()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def _worker(concurrency: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "PYTHONUNBUFFERED": "1"}
+    handle = log.open("wb")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            str(concurrency),
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"bench-{concurrency}-{time.monotonic_ns()}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while b"ready." not in log.read_bytes():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(log.read_text())
+        time.sleep(0.2)
+    return proc
+
+
+def _throughput(data: bytes, owner: Any, version: Any, concurrency: int, files: int) -> float:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from provenance.models import JobStatus, SigningJob
+    from provenance.services import SignOptions, signing_jobs_submit
+
+    log = Path(tempfile.mkdtemp()) / "worker.log"
+    proc = _worker(concurrency, log)
+    try:
+        started = time.perf_counter()
+        jobs = signing_jobs_submit(
+            actor=owner,
+            files=[SimpleUploadedFile(f"b{i}.jpg", data, "image/jpeg") for i in range(files)],
+            model_version_id=version.pk,
+            options=SignOptions(watermark=True),
+        )
+        ids = [job.pk for job in jobs]
+        deadline = time.monotonic() + 600
+        while SigningJob.objects.filter(
+            pk__in=ids, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
+        ).exists():
+            if time.monotonic() > deadline:
+                raise RuntimeError("bench jobs did not finish")
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        failed = SigningJob.objects.filter(pk__in=ids, status=JobStatus.FAILED).count()
+        if failed:
+            raise RuntimeError(f"{failed} bench jobs failed")
+        return files / elapsed
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=30)
+
+
+def run() -> list[dict[str, Any]]:
+    from django.conf import settings
+
+    settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="steward-bench-media-")
+    os.environ["MEDIA_ROOT"] = settings.MEDIA_ROOT
+    credential, owner, version = _setup()
+    figures: list[dict[str, Any]] = []
+    for label, (width, height), n in (("1 MP", (1000, 1000), 15), ("12 MP", (4000, 3000), 7)):
+        data = _jpeg(width, height)
+        _raw_sign_ms(data, credential, 2)  # warm-up (first signer use, page cache)
+        raw = _raw_sign_ms(data, credential, n)
+        core = _core_sign_ms(data, owner, version, credential, n)
+        service = _service_sign_ms(data, owner, version, n, watermark=False)
+        ratio = service / raw
+        figures += [
+            {"metric": f"{label} JPEG: raw c2pa sign (median)", "value": raw, "unit": "ms"},
+            {
+                "metric": f"{label} JPEG: sign_media core / raw sign",
+                "value": core / raw,
+                "unit": "x",
+                "ratio": core / raw,
+            },
+            {
+                "metric": f"{label} JPEG: Steward job, no watermark (median)",
+                "value": service,
+                "unit": "ms",
+            },
+            {
+                "metric": f"{label} JPEG: job / raw sign",
+                "value": ratio,
+                "unit": "x",
+                "ratio": ratio,
+                "goal": "<= 1.2",
+                "met": ratio <= 1.2,
+            },
+        ]
+        marked = _service_sign_ms(data, owner, version, 3 if label == "1 MP" else 1, watermark=True)
+        figures.append(
+            {"metric": f"{label} JPEG: Steward job with watermark", "value": marked, "unit": "ms"}
+        )
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        figures.append(
+            {
+                "metric": "end-to-end throughput skipped: CELERY_BROKER_URL is not redis://",
+                "value": float("nan"),
+                "unit": "",
+            }
+        )
+        return figures
+    data = _jpeg(512, 512)
+    one = _throughput(data, owner, version, 1, 12)
+    two = _throughput(data, owner, version, 2, 12)
+    scaling = two / one
+    figures += [
+        {
+            "metric": "Redis end to end, 512×512 JPEG + watermark, 1 worker",
+            "value": one,
+            "unit": "files/s",
+        },
+        {
+            "metric": "Redis end to end, 512×512 JPEG + watermark, 2 workers",
+            "value": two,
+            "unit": "files/s",
+        },
+        {
+            "metric": "scaling 2 workers / 1 worker (2 cores)",
+            "value": scaling,
+            "unit": "x",
+            "ratio": scaling,
+            "goal": ">= 1.5",
+            "met": scaling >= 1.5,
+        },
+    ]
+    return figures

@@ -1,0 +1,39 @@
+"""Writes for provenance: credentials, signing jobs (submit, run, sweep) and verification."""
+
+from provenance.services.credentials import (
+    active_credential,
+    credential_register,
+    trust_anchors_pem,
+)
+from provenance.services.jobs import (
+    SIGN_PERMISSION,
+    TRANSIENT_ERRORS,
+    JobFailed,
+    PayloadTooLarge,
+    SignOptions,
+    enqueue_jobs,
+    sign_media,
+    signing_job_fail_unexpected,
+    signing_job_run,
+    signing_jobs_submit,
+    signing_jobs_sweep,
+)
+from provenance.services.verification import verify_file
+
+__all__ = [
+    "SIGN_PERMISSION",
+    "TRANSIENT_ERRORS",
+    "JobFailed",
+    "PayloadTooLarge",
+    "SignOptions",
+    "active_credential",
+    "credential_register",
+    "enqueue_jobs",
+    "sign_media",
+    "signing_job_fail_unexpected",
+    "signing_job_run",
+    "signing_jobs_submit",
+    "signing_jobs_sweep",
+    "trust_anchors_pem",
+    "verify_file",
+]

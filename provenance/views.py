@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from config.exceptions import DomainError, NotFound
+from provenance import services
+from provenance.downloads import download_response
+from provenance.filtersets import SigningJobFilterSet
+from provenance.forms import SignForm, VerifyForm
+from provenance.selectors import job_for, jobs_visible_to
+
+
+def _too_large(request: HttpRequest) -> bool:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    return length > settings.STEWARD_MAX_UPLOAD_BYTES + 64 * 1024
+
+
+def _form_error(form: Any, exc: DomainError) -> None:
+    form.add_error(None, exc.message)
+
+
+@login_required
+def job_list(request: HttpRequest) -> HttpResponse:
+    can_sign = request.user.has_perm(services.SIGN_PERMISSION)
+    form = SignForm()
+    status = 200
+    if request.method == "POST":
+        if not can_sign:
+            messages.error(request, "Your role does not allow signing media.")
+            return redirect("provenance:job-list")
+        if _too_large(request):
+            form.add_error(
+                None, f"Uploads are limited to {settings.STEWARD_MAX_UPLOAD_BYTES:,} bytes."
+            )
+            status = 413
+        else:
+            form = SignForm(request.POST, request.FILES)
+            if form.is_valid():
+                data = form.cleaned_data
+                try:
+                    jobs = services.signing_jobs_submit(
+                        actor=request.user,
+                        files=data["uploads"],
+                        model_version_id=data["model_version"].pk,
+                        deployment_ref=data["deployment"],
+                        options=services.SignOptions(
+                            training_mining=data["training_mining"],
+                            watermark=data["watermark"],
+                            embed=data["embed"],
+                        ),
+                    )
+                except DomainError as exc:
+                    _form_error(form, exc)
+                    status = exc.status_code
+                else:
+                    messages.success(
+                        request,
+                        f"{len(jobs)} file(s) queued for signing. This page shows their progress.",
+                    )
+                    return redirect("provenance:job-list")
+            else:
+                status = 400
+    filterset = SigningJobFilterSet(request.GET or None, queryset=jobs_visible_to(request.user))
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "provenance/job_list.html",
+        {
+            "form": form,
+            "filterset": filterset,
+            "page": page,
+            "can_sign": can_sign,
+            "has_pending": any(job.status in ("queued", "running") for job in page),
+        },
+        status=status,
+    )
+
+
+@login_required
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        job = job_for(request.user, pk)
+    except NotFound:
+        return render(request, "404.html", status=404)
+    return render(request, "provenance/job_detail.html", {"job": job})
+
+
+@login_required
+def job_download(request: HttpRequest, pk: int) -> HttpResponse | FileResponse:
+    try:
+        job = job_for(request.user, pk)
+        return download_response(job, request.GET.get("part", "file"))
+    except NotFound:
+        return render(request, "404.html", status=404)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("provenance:job-detail", pk=pk)
+
+
+@login_required
+def verify(request: HttpRequest) -> HttpResponse:
+    form = VerifyForm()
+    result = None
+    status = 200
+    if request.method == "POST":
+        if _too_large(request):
+            form.add_error(
+                None, f"Uploads are limited to {settings.STEWARD_MAX_UPLOAD_BYTES:,} bytes."
+            )
+            status = 413
+        else:
+            form = VerifyForm(request.POST, request.FILES)
+            if form.is_valid():
+                try:
+                    result = services.verify_file(
+                        actor=request.user,
+                        upload=form.cleaned_data["file"],
+                        sidecar=form.cleaned_data.get("manifest"),
+                    )
+                except DomainError as exc:
+                    _form_error(form, exc)
+                    status = exc.status_code
+            else:
+                status = 400
+    return render(
+        request, "provenance/verify.html", {"form": form, "result": result}, status=status
+    )

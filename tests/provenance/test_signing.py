@@ -1,0 +1,122 @@
+"""Signing through the service, read back with c2pa-python against the dev CA."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from provenance import manifest
+from provenance.models import JobStatus, ManifestMode
+from tests.provenance.conftest import upload
+from tests.provenance.samples import SAMPLES
+
+pytestmark = pytest.mark.django_db
+
+
+def _read(job, trust_anchor, sidecar=None):
+    with job.output_file.open("rb") as handle:
+        data = handle.read()
+    return data, manifest.read(
+        io.BytesIO(data), job.mime_type, trust_anchors_pem=trust_anchor, sidecar=sidecar
+    )
+
+
+@pytest.mark.parametrize("kind", sorted(k for k in SAMPLES if k != "bmp"))
+def test_it_embeds_a_trusted_manifest_naming_the_model(kind, sign_now, version, trust_anchor):
+    job = sign_now(upload(kind), watermark=False)
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert job.manifest_mode == ManifestMode.EMBEDDED
+    _, reading = _read(job, trust_anchor)
+    assert reading.state == "trusted", (reading.validation_state, reading.failure_codes)
+    assert reading.active_label == job.manifest_label
+    action = manifest.created_action(reading.active_manifest)
+    assert action["digitalSourceType"].endswith("/trainedAlgorithmicMedia")
+    agent = action["softwareAgent"]
+    assert agent["name"] == version.model.name
+    assert agent["version"] == version.label
+    assert agent["org.steward.provider"] == version.model.provider
+    mining = manifest.find_assertion(reading.active_manifest, "cawg.training-mining")
+    assert mining["entries"]["cawg.ai_training"]["use"] == "notAllowed"
+
+
+def test_a_flipped_byte_reads_back_invalid(sign_now, trust_anchor):
+    job = sign_now(upload("png"), watermark=False)
+    data, _ = _read(job, trust_anchor)
+    tampered = bytearray(data)
+    idat = data.index(b"IDAT")
+    tampered[idat + 20] ^= 0xFF
+    reading = manifest.read(
+        io.BytesIO(bytes(tampered)), "image/png", trust_anchors_pem=trust_anchor
+    )
+    assert reading.state == "invalid"
+    assert "assertion.dataHash.mismatch" in reading.failure_codes
+
+
+def test_an_unknown_issuer_reads_back_valid_but_untrusted(sign_now):
+    job = sign_now(upload("jpeg"), watermark=False)
+    with job.output_file.open("rb") as handle:
+        reading = manifest.read(handle, "image/jpeg", trust_anchors_pem=None)
+    assert reading.state == "valid-untrusted"
+    assert "signingCredential.untrusted" in reading.failure_codes
+
+
+def test_the_watermark_is_recorded_in_a_steward_assertion_not_a_soft_binding(
+    sign_now, trust_anchor
+):
+    job = sign_now(upload("jpeg"))
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert job.watermark_id and len(job.watermark_id) == 16
+    assert job.watermark_algorithm == "org.steward.dwtDctSvd"
+    _, reading = _read(job, trust_anchor)
+    assert reading.state == "trusted"
+    mark = manifest.find_assertion(reading.active_manifest, "org.steward.watermark")
+    assert mark == {"algorithm": "org.steward.dwtDctSvd", "id": job.watermark_id, "bits": 64}
+    assert manifest.find_assertion(reading.active_manifest, "c2pa.soft-binding") is None
+    labels = [
+        a["action"]
+        for a in manifest.find_assertion(reading.active_manifest, "c2pa.actions.v2")["actions"]
+    ]
+    assert "c2pa.watermarked" not in labels
+    assert job.timings["watermark_ms"] > 0 and job.timings["sign_ms"] > 0
+
+
+def test_training_mining_follows_the_job_options(sign_now, trust_anchor):
+    job = sign_now(upload("wav"), training_mining="allowed")
+    _, reading = _read(job, trust_anchor)
+    mining = manifest.find_assertion(reading.active_manifest, "cawg.training-mining")
+    assert {entry["use"] for entry in mining["entries"].values()} == {"allowed"}
+    assert job.watermark_note == "not an image: no watermark"
+
+
+def test_a_sidecar_is_issued_when_asked_and_binds_to_the_output(sign_now, trust_anchor):
+    job = sign_now(upload("mp3"), embed=False)
+    assert job.manifest_mode == ManifestMode.SIDECAR
+    with job.manifest_file.open("rb") as handle:
+        sidecar = handle.read()
+    data, reading = _read(job, trust_anchor, sidecar=sidecar)
+    assert reading.state == "trusted"
+    assert reading.embedded is False
+    assert (
+        manifest.read(io.BytesIO(data), "audio/mpeg", trust_anchors_pem=trust_anchor).status
+        == "no_manifest"
+    )
+
+
+def test_formats_c2pa_cannot_embed_into_get_a_sidecar(sign_now):
+    job = sign_now(upload("bmp"), watermark=False)
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert job.manifest_mode == ManifestMode.SIDECAR
+    assert job.manifest_file.size > 1000
+    assert job.manifest_json["active_manifest"] == job.manifest_label
+
+
+def test_every_manifest_issued_is_kept(sign_now):
+    job = sign_now(upload("gif"))
+    assert job.manifest_json["active_manifest"] == job.manifest_label
+    assert job.manifest_label.startswith("urn:c2pa:")
+    assert job.watermark_note.startswith("GIF")
+    from audit.models import AuditEvent
+
+    event = AuditEvent.objects.get(action="provenance.signed", target_id=str(job.pk))
+    assert event.changes["manifest_label"] == job.manifest_label

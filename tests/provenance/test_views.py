@@ -1,0 +1,108 @@
+"""The web UI: list, sign form, detail, download and verify pages."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from provenance.models import JobStatus, SigningJob
+from provenance.services import signing_job_run
+from registry.models import VersionStatus
+from tests.provenance.conftest import upload
+from tests.provenance.factories import ModelVersionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def browser(client, owner):
+    client.force_login(owner)
+    return client
+
+
+def test_the_list_page_has_the_sign_form_with_approved_versions_only(browser, version, credential):
+    draft = ModelVersionFactory(status=VersionStatus.DRAFT)
+    response = browser.get(reverse("provenance:job-list"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'enctype="multipart/form-data"' in page
+    assert f'value="{version.pk}"' in page
+    assert f'value="{draft.pk}"' not in page
+
+
+def test_signing_from_the_form_queues_jobs_and_the_list_shows_them(browser, version, credential):
+    response = browser.post(
+        reverse("provenance:job-list"),
+        {
+            "uploads": [upload("png"), upload("wav")],
+            "model_version": version.pk,
+            "training_mining": "notAllowed",
+            "watermark": "on",
+            "embed": "on",
+        },
+    )
+    assert response.status_code == 302
+    assert SigningJob.objects.filter(status=JobStatus.QUEUED).count() == 2
+    page = browser.get(reverse("provenance:job-list")).content.decode()
+    assert "gen.png" in page and "gen.wav" in page
+    assert 'hx-trigger="every 3s"' in page
+
+
+def test_a_bad_file_in_the_form_shows_the_reason(browser, version, credential):
+    response = browser.post(
+        reverse("provenance:job-list"),
+        {
+            "uploads": [SimpleUploadedFile("x.txt", b"hello there " * 20, "text/plain")],
+            "model_version": version.pk,
+            "training_mining": "notAllowed",
+        },
+    )
+    assert response.status_code == 415
+    assert "cannot tell what this file is" in response.content.decode()
+
+
+def test_the_detail_page_offers_downloads_once_signed(browser, version, credential, owner):
+    browser.post(
+        reverse("provenance:job-list"),
+        {"uploads": [upload("jpeg")], "model_version": version.pk, "training_mining": "notAllowed"},
+    )
+    job = SigningJob.objects.get()
+    signing_job_run(job_id=job.pk)
+    page = browser.get(reverse("provenance:job-detail", args=[job.pk])).content.decode()
+    assert "Download signed file" in page
+    download = browser.get(reverse("provenance:job-download", args=[job.pk]))
+    assert download.status_code == 200
+    assert download["Content-Disposition"].startswith("attachment")
+
+
+def test_the_verify_page_shows_the_state_and_the_job(browser, version, credential):
+    browser.post(
+        reverse("provenance:job-list"),
+        {
+            "uploads": [upload("png")],
+            "model_version": version.pk,
+            "training_mining": "notAllowed",
+            "embed": "on",
+        },
+    )
+    job = signing_job_run(job_id=SigningJob.objects.get().pk)
+    data = job.output_file.open("rb").read()
+    response = browser.post(
+        reverse("provenance:verify"), {"file": SimpleUploadedFile("s.png", data, "image/png")}
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "trusted" in page
+    assert f"Signing job #{job.pk}" in page
+
+
+def test_a_viewer_sees_no_sign_form(client, viewer, credential):
+    client.force_login(viewer)
+    page = client.get(reverse("provenance:job-list")).content.decode()
+    assert "Sign files" not in page
+    assert client.post(reverse("provenance:job-list"), {}).status_code == 302
+
+
+def test_the_dashboard_has_a_provenance_panel(browser, credential):
+    assert "Signed media" in browser.get(reverse("dashboard")).content.decode()
