@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
 
 
@@ -14,7 +14,10 @@ class AccountsConfig(AppConfig):
 
 
 def _sync_roles(sender: AppConfig, **kwargs: object) -> None:
-    if sender.name != "accounts":
+    # post_migrate is sent once per app, and each app's permissions are created by its own
+    # signal; only after the last app's signal do all of them exist.
+    last = [config for config in apps.get_app_configs() if config.models_module][-1]
+    if sender.label != last.label:
         return
     from accounts.roles import sync_role_groups
 

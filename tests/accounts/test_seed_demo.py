@@ -37,3 +37,17 @@ def test_seed_demo_gives_every_role_a_user():
     call_command("seed_demo")
     for role in ROLES:
         assert User.objects.filter(groups__name=role).exists(), role
+
+
+@pytest.mark.django_db
+def test_every_role_permission_of_every_app_is_granted_after_migrate():
+    from django.contrib.auth.models import Group
+
+    from accounts.roles import collected_role_permissions
+
+    for role, codes in collected_role_permissions().items():
+        granted = {
+            f"{p.content_type.app_label}.{p.codename}"
+            for p in Group.objects.get(name=role).permissions.select_related("content_type")
+        }
+        assert codes <= granted, (role, sorted(codes - granted))
