@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db import DatabaseError, transaction
 from django.db.models import Q, QuerySet
 
@@ -12,11 +13,18 @@ from audit.models import ActorType, AuditEvent, Outcome
 
 
 class AuditEventFilterSet(django_filters.FilterSet):
+    # A date alone means its midnight (UTC): a month is From 2025-05-01, Before 2025-06-01.
     occurred_after = django_filters.IsoDateTimeFilter(
-        field_name="occurred_at", lookup_expr="gte", label="From (time)"
+        field_name="occurred_at",
+        lookup_expr="gte",
+        label="From (time)",
+        widget=forms.DateTimeInput(attrs={"placeholder": "YYYY-MM-DD"}),
     )
     occurred_before = django_filters.IsoDateTimeFilter(
-        field_name="occurred_at", lookup_expr="lt", label="Until (time)"
+        field_name="occurred_at",
+        lookup_expr="lt",
+        label="Before (time)",
+        widget=forms.DateTimeInput(attrs={"placeholder": "YYYY-MM-DD"}),
     )
     actor = django_filters.CharFilter(method="filter_actor", label="Actor (username)")
     actor_type = django_filters.ChoiceFilter(choices=ActorType.choices, label="Actor type")

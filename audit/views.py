@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -16,8 +17,11 @@ from django.views.decorators.http import require_POST
 
 from audit import selectors, services
 from audit.api.views import export_file_response
+from audit.exports.bundle import read_member
 from audit.filtersets import AuditEventFilterSet
 from audit.forms import ExportForm
+from audit.keys import public_keys, public_pem
+from audit.models import ExportFormat, JobStatus, ReportExport
 from config.exceptions import DomainError, NotAllowed
 
 
@@ -88,9 +92,11 @@ def verify_request(request: HttpRequest) -> HttpResponse:
 @auditor_page
 def export_list(request: HttpRequest) -> HttpResponse:
     can_export = selectors.can_export_audit(request.user)
-    form = ExportForm(request.POST or None)
+    form = ExportForm(request.POST or None, initial={"format": request.GET.get("format")})
+    # "Export these events" on the trail links here with its filters in the query string.
     filterset = AuditEventFilterSet(
-        data=request.POST or None, queryset=selectors.events_visible_to(request.user)
+        data=request.POST or request.GET or None,
+        queryset=selectors.events_visible_to(request.user),
     )
     status = 200
     if request.method == "POST":
@@ -136,15 +142,49 @@ def export_row(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "audit/_export_row.html", {"export": export})
 
 
-@auditor_page
-def export_download(request: HttpRequest, pk: int) -> HttpResponse:
+def _downloadable_export(request: HttpRequest, pk: int) -> ReportExport:
     if not selectors.can_export_audit(request.user):
         raise PermissionDenied("Only auditors and admins can download exports.")
     export = selectors.exports_visible_to(request.user).filter(pk=pk).first()
     if export is None:
         raise Http404("No such export.")
+    return export
+
+
+@auditor_page
+def export_download(request: HttpRequest, pk: int) -> HttpResponse:
+    export = _downloadable_export(request, pk)
     try:
         return export_file_response(export)  # type: ignore[return-value]
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("audit:export-list")
+
+
+@auditor_page
+def export_report(request: HttpRequest, pk: int) -> HttpResponse:
+    """The PDF report alone, read from the signed bundle (the bundle is what verifies)."""
+    export = _downloadable_export(request, pk)
+    if export.status != JobStatus.SUCCEEDED or export.format != ExportFormat.PDF:
+        raise Http404("This export has no PDF report.")
+    try:
+        pdf = read_member(export, "report.pdf")
+    except (OSError, KeyError, zipfile.BadZipFile) as exc:
+        raise Http404("The bundle file is gone.") from exc
+    response = HttpResponse(pdf, content_type="application/pdf")
+    stem = export.bundle_name.removesuffix(".zip") or f"steward-audit-export-{export.pk}"
+    response["Content-Disposition"] = f'attachment; filename="{stem}.pdf"'
+    return response
+
+
+@auditor_page
+def export_public_key(request: HttpRequest, pk: int) -> HttpResponse:
+    """The public key that signed this export, for ``steward verify-export --key``."""
+    export = _downloadable_export(request, pk)
+    key_id = (export.manifest or {}).get("key_id")
+    key = public_keys().get(key_id) if key_id else None
+    if key is None:
+        raise Http404("The key that signed this export is unknown here.")
+    response = HttpResponse(public_pem(key), content_type="application/x-pem-file")
+    response["Content-Disposition"] = 'attachment; filename="audit-public.pem"'
+    return response

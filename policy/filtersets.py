@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 
 from policy.models import (
@@ -37,9 +38,21 @@ class DecisionFilterSet(django_filters.FilterSet):
     deployment = django_filters.CharFilter(field_name="deployment__slug", label="Deployment")
     model = django_filters.CharFilter(field_name="model_slug", label="Model")
     source = django_filters.CharFilter(field_name="source")
-    actor = django_filters.CharFilter(field_name="actor_label", lookup_expr="icontains")
-    after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    actor = django_filters.CharFilter(
+        field_name="actor_label", lookup_expr="icontains", label="Actor"
+    )
+    after = django_filters.IsoDateTimeFilter(
+        field_name="created_at",
+        lookup_expr="gte",
+        label="From (time)",
+        widget=forms.DateTimeInput(attrs={"placeholder": "YYYY-MM-DD"}),
+    )
+    before = django_filters.IsoDateTimeFilter(
+        field_name="created_at",
+        lookup_expr="lt",
+        label="Before (time)",
+        widget=forms.DateTimeInput(attrs={"placeholder": "YYYY-MM-DD"}),
+    )
 
     class Meta:
         model = Decision

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from config.exceptions import NotFound
 from provenance.models import SigningJob
@@ -26,5 +27,13 @@ def job_for(user: Any, job_id: int) -> SigningJob:
 
 
 def signable_versions() -> QuerySet[ModelVersion]:
-    """Approved versions (an expired approval is still refused by the service)."""
-    return ModelVersion.objects.select_related("model").filter(status=VersionStatus.APPROVED)
+    """Versions whose approval is in force: the signing form offers no version the service
+    would refuse (an expired approval). The service checks again at signing time."""
+    now = timezone.now()
+    return (
+        ModelVersion.objects.select_related("model")
+        .filter(status=VersionStatus.APPROVED, current_approval__isnull=False)
+        .filter(
+            Q(current_approval__expires_at__isnull=True) | Q(current_approval__expires_at__gt=now)
+        )
+    )

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -13,12 +13,50 @@ def _split(value: str) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
+class ChoiceListField(forms.MultipleChoiceField):
+    """Ticked boxes; also takes the comma-separated text that scripts and older forms post
+    ("dev, prod"), matched to the choices whatever its case."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def to_python(self, value: Any) -> list[str]:
+        choices = cast(list[tuple[str, str]], self.choices)
+        by_lower = {str(key).lower(): str(key) for key, _label in choices}
+        values = value if isinstance(value, list | tuple) else [value] if value else []
+        return [by_lower.get(part.lower(), part) for item in values for part in _split(str(item))]
+
+
+def _condition_vocabulary() -> dict[str, list[tuple[str, str]]]:
+    # The values conditions are matched against are the policy app's facts (deployment
+    # environment, region jurisdiction, data classification): offer exactly those, so a typo
+    # cannot become a condition that silently denies every deployment.
+    from policy.models import DataClass, Environment, Jurisdiction
+
+    return {
+        "environments": list(Environment.choices),
+        "jurisdictions": list(Jurisdiction.choices),
+        "data_classes": list(DataClass.choices),
+    }
+
+
 class ApproveForm(forms.Form):
-    environments = forms.CharField(required=False, help_text=LIST_HELP + " e.g. dev, staging, prod")
-    regions = forms.CharField(required=False, help_text=LIST_HELP)
-    jurisdictions = forms.CharField(required=False, help_text=LIST_HELP + " e.g. EU, US")
-    data_classes = forms.CharField(
-        required=False, help_text=LIST_HELP + " e.g. public, internal, confidential, pii"
+    environments = ChoiceListField(
+        required=False, label="Environments", help_text="None ticked: any environment."
+    )
+    jurisdictions = ChoiceListField(
+        required=False,
+        label="Jurisdictions (where it may run)",
+        help_text="None ticked: anywhere. Ticking EU allows every region in the EU/EEA.",
+    )
+    data_classes = ChoiceListField(
+        required=False,
+        label="Data it may process",
+        help_text="None ticked: any data. Leave a class unticked to forbid it (e.g. PHI).",
+    )
+    regions = forms.CharField(
+        required=False,
+        label="Regions",
+        help_text=LIST_HELP + " Region codes such as eu-west-1, westeurope.",
     )
     use_cases = forms.CharField(required=False, help_text=LIST_HELP + " e.g. coding-assistant")
     expires_at = forms.DateTimeField(
@@ -28,9 +66,32 @@ class ApproveForm(forms.Form):
     )
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
+    CHOICE_FIELDS = ("environments", "jurisdictions", "data_classes")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, choices in _condition_vocabulary().items():
+            self.fields[name].choices = choices  # type: ignore[attr-defined]
+
+    def clean_regions(self) -> str:
+        value = self.cleaned_data.get("regions", "")
+        jurisdictions = {
+            str(key).lower() for key, _label in _condition_vocabulary()["jurisdictions"]
+        }
+        misplaced = [part for part in _split(value) if part.lower() in jurisdictions]
+        if misplaced:
+            raise forms.ValidationError(
+                f"{', '.join(misplaced)} is a jurisdiction, not a region: tick it under "
+                "Jurisdictions. Regions takes region codes such as eu-west-1."
+            )
+        return value
+
     def conditions(self) -> dict[str, list[str]]:
-        keys = ("environments", "regions", "jurisdictions", "data_classes", "use_cases")
-        return {key: _split(self.cleaned_data.get(key, "")) for key in keys}
+        data = self.cleaned_data
+        conditions = {key: list(data.get(key) or []) for key in self.CHOICE_FIELDS}
+        for key in ("regions", "use_cases"):
+            conditions[key] = _split(data.get(key, ""))
+        return conditions
 
 
 class CommentForm(forms.Form):

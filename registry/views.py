@@ -120,7 +120,7 @@ def _approve(request: HttpRequest, version: ModelVersion) -> str:
         expires_at=form.cleaned_data.get("expires_at"),
         comment=form.cleaned_data.get("comment", ""),
     )
-    return f"{version} approved."
+    return f"{version} approved. Deployments that use it are being re-evaluated."
 
 
 def _with_form(form_class: Any, service: Callable[..., Any], done: str) -> Callable[..., str]:
@@ -172,14 +172,19 @@ def approval_queue(request: HttpRequest) -> HttpResponse:
     for version in selectors.approval_queue(request.user):
         pending = version.pending_approvals[0] if version.pending_approvals else None  # type: ignore[attr-defined]
         own = pending is not None and pending.requested_by_id == request.user.pk
+        may_decide = pending is not None and not own and rights.may_decide(version.model_id)
         items.append(
             {
                 "version": version,
                 "pending": pending,
                 "own_request": own,
-                "may_decide": pending is not None
-                and not own
-                and rights.may_decide(version.model_id),
+                "may_decide": may_decide,
+                # What the approver reads before deciding, on the page where they decide.
+                "obligations": plain_obligations(version.model.license),
+                # One form per version: its ids must be unique on the page.
+                "approve_form": ApproveForm(auto_id=f"approve-{version.pk}-%s")
+                if may_decide
+                else None,
             }
         )
     return render(
@@ -187,7 +192,6 @@ def approval_queue(request: HttpRequest) -> HttpResponse:
         "registry/approval_queue.html",
         {
             "items": items,
-            "approve_form": ApproveForm(),
             "comment_form": CommentForm(),
             "recent": selectors.recent_decisions(request.user),
         },

@@ -24,6 +24,7 @@ from audit.services import record_event
 from config.exceptions import Conflict, DomainError, NotAllowed
 from registry import permissions
 from registry.models import Approval, Decision, ModelVersion, VersionStatus
+from registry.signals import approval_changed
 
 CONDITION_KEYS = ("environments", "regions", "jurisdictions", "data_classes", "use_cases")
 _CONDITION_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
@@ -204,6 +205,7 @@ def version_approve(
             "comment": approval.comment,
         },
     )
+    approval_changed.send(sender=ModelVersion, version=version, action="approved")
     return approval
 
 
@@ -295,6 +297,7 @@ def version_revoke(*, actor: User, version: ModelVersion, reason: str) -> ModelV
             "reason": reason,
         },
     )
+    approval_changed.send(sender=ModelVersion, version=version, action="revoked")
     return version
 
 
@@ -321,6 +324,7 @@ def version_deprecate(*, actor: User, version: ModelVersion, reason: str = "") -
             "reason": (reason or "").strip(),
         },
     )
+    approval_changed.send(sender=ModelVersion, version=version, action="deprecated")
     return version
 
 

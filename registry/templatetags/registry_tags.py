@@ -40,7 +40,19 @@ def humanize_choice(value: Any) -> str:
 
 @register.filter
 def version_approval(version: Any) -> str:
-    return approval_status(version)
+    # "none" is the policy facts' word for "never submitted"; people read "draft".
+    status = approval_status(version)
+    return "draft" if status == "none" else status
+
+
+@register.filter
+def factor_value(value: Any) -> str:
+    """A risk factor's value as people read it: lists joined, nothing as a dash."""
+    if value in (None, "", [], ()):
+        return "—"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(item) for item in value)
+    return str(value)
 
 
 @register.filter

@@ -88,3 +88,59 @@ def test_the_dashboard_shows_the_chain_to_auditors_only(client, auditor, viewer,
     assert "Open the audit trail" in client.get("/").content.decode()
     client.force_login(viewer)
     assert "Open the audit trail" not in client.get("/").content.decode()
+
+
+def test_the_trail_links_its_filters_to_a_prefilled_export_form(client, auditor, some_events):
+    some_events(2)
+    client.force_login(auditor)
+    query = {"occurred_after": "2025-05-01", "occurred_before": "2025-06-01"}
+    trail = client.get(reverse("audit:event-list"), query).content.decode()
+    link = (
+        f"{reverse('audit:export-list')}?occurred_after=2025-05-01&amp;occurred_before=2025-06-01"
+    )
+    assert f'href="{link}"' in trail
+    form = client.get(reverse("audit:export-list"), query).content.decode()
+    assert 'name="occurred_after" value="2025-05-01"' in form
+    assert 'name="occurred_before" value="2025-06-01"' in form
+
+
+def test_a_pdf_export_offers_its_report_and_the_key_that_signed_it(
+    client, auditor, viewer, some_events, django_capture_on_commit_callbacks
+):
+    from audit.keys import load_public_key, signing_key
+
+    some_events(2)
+    client.force_login(auditor)
+    client.post(reverse("audit:export-list"), {"format": "pdf"})
+    export = ReportExport.objects.get()
+    assert client.get(reverse("audit:export-report", args=[export.pk])).status_code == 404
+    with django_capture_on_commit_callbacks(execute=True):
+        export_run(export_id=export.pk)
+    row = client.get(reverse("audit:export-row", args=[export.pk])).content.decode()
+    assert "Download PDF report" in row and "Download public key" in row
+
+    report = client.get(reverse("audit:export-report", args=[export.pk]))
+    assert report.status_code == 200 and report["Content-Type"] == "application/pdf"
+    assert report.content.startswith(b"%PDF")
+    key = client.get(reverse("audit:export-key", args=[export.pk]))
+    assert key.status_code == 200 and 'filename="audit-public.pem"' in key["Content-Disposition"]
+    public = load_public_key(key.content)
+    assert public.public_bytes_raw() == signing_key().public_key.public_bytes_raw()
+
+    client.force_login(viewer)
+    assert client.get(reverse("audit:export-report", args=[export.pk])).status_code == 403
+    assert client.get(reverse("audit:export-key", args=[export.pk])).status_code == 403
+
+
+def test_a_csv_export_has_no_pdf_report(
+    client, auditor, some_events, django_capture_on_commit_callbacks
+):
+    some_events(1)
+    client.force_login(auditor)
+    client.post(reverse("audit:export-list"), {"format": "csv"})
+    export = ReportExport.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        export_run(export_id=export.pk)
+    assert client.get(reverse("audit:export-report", args=[export.pk])).status_code == 404
+    row = client.get(reverse("audit:export-row", args=[export.pk])).content.decode()
+    assert "Download PDF report" not in row and "Download signed bundle" in row

@@ -22,13 +22,20 @@ def browser(client, owner):
 
 
 def test_the_list_page_has_the_sign_form_with_approved_versions_only(browser, version, credential):
+    from django.utils import timezone
+
+    from tests.provenance.factories import approved_version
+
     draft = ModelVersionFactory(status=VersionStatus.DRAFT)
+    lapsed = approved_version(expires_at=timezone.now() - timezone.timedelta(days=1))
     response = browser.get(reverse("provenance:job-list"))
     assert response.status_code == 200
     page = response.content.decode()
     assert 'enctype="multipart/form-data"' in page
     assert f'value="{version.pk}"' in page
     assert f'value="{draft.pk}"' not in page
+    # The service would refuse it: the form does not offer it.
+    assert f'value="{lapsed.pk}"' not in page
 
 
 def test_signing_from_the_form_queues_jobs_and_the_list_shows_them(browser, version, credential):

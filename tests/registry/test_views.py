@@ -81,6 +81,64 @@ def test_approval_queue_approve_with_conditions(submitted, approver, owner):
     }
 
 
+def test_the_queue_shows_obligations_and_risk_factors_where_the_approver_decides(
+    submitted, approver
+):
+    page = _client(approver).get("/approvals/").content.decode()
+    assert "Licence obligations" in page and "Risk factors" in page
+    assert "Commercial use is allowed." in page
+    assert "openness tier" in page
+    # Conditions are ticked from the policy vocabulary, one form per version (unique ids).
+    assert f'id="approve-{submitted.pk}-data_classes_4"' in page
+    assert 'value="phi"' in page and 'value="EU"' in page
+
+
+def test_conditions_ticked_in_the_queue_are_saved(submitted, approver):
+    response = _client(approver).post(
+        f"/model-versions/{submitted.pk}/approve/",
+        {"jurisdictions": ["EU"], "data_classes": ["public", "internal", "pii"]},
+        follow=True,
+    )
+    assert "being re-evaluated" in response.content.decode()
+    submitted.refresh_from_db()
+    assert submitted.current_approval.conditions == {
+        "jurisdictions": ["EU"],
+        "data_classes": ["public", "internal", "pii"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("data_classes", "personal", "not one of the available choices"),
+        ("regions", "EU", "EU is a jurisdiction, not a region"),
+    ],
+)
+def test_a_condition_no_deployment_could_match_is_refused(
+    submitted, approver, field, value, message
+):
+    response = _client(approver).post(
+        f"/model-versions/{submitted.pk}/approve/", {field: value}, follow=True
+    )
+    assert message in response.content.decode()
+    submitted.refresh_from_db()
+    assert submitted.status == VersionStatus.SUBMITTED
+
+
+def test_a_draft_reads_as_draft_and_a_pending_one_points_approvers_to_the_queue(
+    draft, owner, approver
+):
+    page = _client(owner).get(f"/models/{draft.model.slug}/").content.decode()
+    assert ">draft</span>" in page and ">none</span>" not in page
+    from registry import services
+
+    services.version_submit(actor=owner, version=draft)
+    page = _client(approver).get(f"/models/{draft.model.slug}/").content.decode()
+    assert f'href="/approvals/#q{draft.pk}"' in page
+    page = _client(owner).get(f"/models/{draft.model.slug}/").content.decode()
+    assert "Waiting for an approver" in page and 'href="/approvals/#q' not in page
+
+
 def test_self_approval_in_the_ui_is_refused_with_a_message(submitted, owner):
     response = _client(owner).post(f"/model-versions/{submitted.pk}/approve/", follow=True)
     assert "Separation of duties" in response.content.decode()
