@@ -131,9 +131,10 @@ def test_deployments_and_waivers_in_the_ui(seeded, owner, approver):
     )
     assert response.status_code == 302
     waiver = Waiver.objects.get()
-    assert client.post(f"/waivers/{waiver.pk}/approve").status_code == 302
+    # The requester is not an approver: refused with 403, like the API (not a flash message).
+    assert client.post(f"/waivers/{waiver.pk}/approve").status_code == 403
     waiver.refresh_from_db()
-    assert waiver.status == "pending"  # the requester is not an approver
+    assert waiver.status == "pending"
     login(approver).post(f"/waivers/{waiver.pk}/approve")
     waiver.refresh_from_db()
     assert waiver.status == "approved"
