@@ -146,3 +146,10 @@ def test_aibom_download_and_dashboard(approved, viewer):
     response = client.get(f"/model-versions/{approved.pk}/aibom/")
     assert response.status_code == 200 and response.json()["bomFormat"] == "CycloneDX"
     assert b"Approvals waiting" in client.get("/").content
+
+
+def test_a_forged_approval_by_a_model_owner_is_refused_with_403(submitted, other_owner):
+    response = _client(other_owner).post(f"/model-versions/{submitted.pk}/approve/", {})
+    assert response.status_code == 403
+    submitted.refresh_from_db()
+    assert submitted.status == VersionStatus.SUBMITTED
