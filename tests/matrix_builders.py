@@ -69,6 +69,9 @@ class Ctx:
 
     def __init__(self, actor: User | None) -> None:
         self.actor = actor
+        # Set by a row about someone else's objects: then the team, the deployment and the
+        # signing job belong to ``requester``, not to the caller.
+        self.stranger = False
         self._cache: dict[str, Any] = {}
 
     def _once(self, key: str, make: Any) -> Any:
@@ -112,7 +115,9 @@ class Ctx:
 
         def make() -> Team:
             team = TeamFactory(slug=f"matrix-team-{serial()}")
-            team.members.add(self.owner, self.requester)
+            team.members.add(self.requester)
+            if not self.stranger:
+                team.members.add(self.owner)
             return team
 
         return self._once("team", make)
@@ -237,7 +242,7 @@ class Ctx:
             lambda: deployment_create(
                 actor=self.user("matrix-admin-builder", ADMIN),
                 model_version=self.usable_version(),
-                owner=self.owner,
+                owner=self.requester if self.stranger else self.owner,
                 team=self.team(),
                 **self.deployment_fields(),
             ),
@@ -271,7 +276,7 @@ class Ctx:
     def signer(self) -> User:
         """Who requested the signing job: the caller when their role signs, else a model
         owner — so readers without ``view_signingjob`` meet someone else's job."""
-        if self.owner.has_perm("provenance.add_signingjob"):
+        if not self.stranger and self.owner.has_perm("provenance.add_signingjob"):
             return self.owner
         return self.user("matrix-signer", MODEL_OWNER)
 
