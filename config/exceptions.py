@@ -54,9 +54,10 @@ def raise_if_refused(exc: DomainError) -> None:
     """In an HTML view's ``except DomainError``: a refusal is a 403 page, not a form error.
 
     A form error or a flash message and a redirect would answer a forged or out-of-role
-    POST like a handled form; the API answers 403, and so must the page.
+    POST like a handled form; the API answers 403 (409 for the registry's separation of
+    duties, a conflict with who asked), and the page refuses with 403 and the reason.
     """
-    if isinstance(exc, NotAllowed):
+    if isinstance(exc, NotAllowed) or exc.code == "separation_of_duties":
         from django.core.exceptions import PermissionDenied
 
         raise PermissionDenied(exc.message) from exc

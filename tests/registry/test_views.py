@@ -82,7 +82,8 @@ def test_approval_queue_approve_with_conditions(submitted, approver, owner):
 
 
 def test_self_approval_in_the_ui_is_refused_with_a_message(submitted, owner):
-    response = _client(owner).post(f"/model-versions/{submitted.pk}/approve/", follow=True)
+    response = _client(owner).post(f"/model-versions/{submitted.pk}/approve/")
+    assert response.status_code == 403  # a refusal, like a forged POST (issue 7)
     assert "Separation of duties" in response.content.decode()
     submitted.refresh_from_db()
     assert submitted.status == VersionStatus.SUBMITTED
