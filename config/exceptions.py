@@ -1,7 +1,8 @@
 """Domain errors raised by services.
 
 Services know nothing of HTTP; the API's exception handler maps each class to a status
-code and the common error body, and HTML views show ``message`` as a form error.
+code and the common error body, and HTML views show ``message`` as a form error — except
+a refusal (``NotAllowed``), which HTML views turn into a 403 page with ``raise_if_refused``.
 """
 
 from __future__ import annotations
@@ -47,3 +48,16 @@ class Unprocessable(DomainError):
 
     status_code = 422
     code = "unprocessable"
+
+
+def raise_if_refused(exc: DomainError) -> None:
+    """In an HTML view's ``except DomainError``: a refusal is a 403 page, not a form error.
+
+    A form error or a flash message and a redirect would answer a forged or out-of-role
+    POST like a handled form; the API answers 403 (409 for the registry's separation of
+    duties, a conflict with who asked), and the page refuses with 403 and the reason.
+    """
+    if isinstance(exc, NotAllowed) or exc.code == "separation_of_duties":
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied(exc.message) from exc

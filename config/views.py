@@ -116,7 +116,8 @@ def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpR
         return JsonResponse(
             error_body("permission_denied", "You do not have permission to do this."), status=403
         )
-    return render(request, "403.html", status=403)
+    # Views refuse with the service's sentence (config.exceptions.raise_if_refused): say why.
+    return render(request, "403.html", {"message": str(exception or "")}, status=403)
 
 
 def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

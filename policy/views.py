@@ -7,13 +7,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from config.exceptions import DomainError, NotFound
+from config.exceptions import DomainError, NotFound, raise_if_refused
 from policy import selectors, services
 from policy.diff import version_diff
 from policy.filtersets import DecisionFilterSet, DeploymentFilterSet, WaiverFilterSet
@@ -69,6 +70,7 @@ def policy_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 mode=form.cleaned_data["mode"],
             )
         except DomainError as exc:
+            raise_if_refused(exc)
             messages.error(request, exc.message)
         else:
             messages.success(request, f"{policy.name} now runs in {policy.mode} mode.")
@@ -102,6 +104,7 @@ def version_new(request: HttpRequest, slug: str) -> HttpResponseRedirect:
             from_version=source,
         )
     except DomainError as exc:
+        raise_if_refused(exc)
         messages.error(request, exc.message)
         return redirect("policy:policy-detail", slug)
     messages.success(request, f"Draft version {version.number} created.")
@@ -143,6 +146,7 @@ def version_params(request: HttpRequest, slug: str, number: int) -> HttpResponse
                 notes=form.cleaned_data["notes"],
             )
         except DomainError as exc:
+            raise_if_refused(exc)
             apply_domain_error(form, exc)
         else:
             messages.success(request, "Parameters saved.")
@@ -185,6 +189,7 @@ def rule_edit(
             else:
                 services.rule_create(actor=request.user, version=version, **data)  # type: ignore[arg-type]
         except DomainError as exc:
+            raise_if_refused(exc)
             apply_domain_error(form, exc)
         else:
             messages.success(request, f"Rule {data.get('rule_id') or rule_id} saved.")
@@ -204,6 +209,7 @@ def rule_delete(request: HttpRequest, slug: str, number: int, rule_id: str) -> H
     try:
         services.rule_delete(actor=request.user, rule=rule)  # type: ignore[arg-type]
     except DomainError as exc:
+        raise_if_refused(exc)
         messages.error(request, exc.message)
     else:
         messages.success(request, f"Rule {rule_id} deleted.")
@@ -217,6 +223,7 @@ def version_publish(request: HttpRequest, slug: str, number: int) -> HttpRespons
     try:
         services.version_publish(actor=request.user, version=version)  # type: ignore[arg-type]
     except DomainError as exc:
+        raise_if_refused(exc)
         messages.error(request, exc.message)
         return redirect(_version_url(version))
     messages.success(
@@ -232,6 +239,7 @@ def version_simulate(request: HttpRequest, slug: str, number: int) -> HttpRespon
     try:
         result = services.simulate_version(actor=request.user, version=version)  # type: ignore[arg-type]
     except DomainError as exc:
+        raise_if_refused(exc)
         messages.error(request, exc.message)
         return redirect(_version_url(version))
     return render(request, "policy/simulation.html", {"version": version, "result": result})
@@ -307,6 +315,7 @@ def deployment_form(request: HttpRequest, slug: str | None = None) -> HttpRespon
                     **data,
                 )
         except DomainError as exc:
+            raise_if_refused(exc)
             apply_domain_error(form, exc)
         else:
             verdict = "blocked" if deployment.status == "blocked" else "active"
@@ -342,6 +351,11 @@ def deployment_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def deployment_evaluate(request: HttpRequest, slug: str) -> HttpResponseRedirect:
     deployment = _get(selectors.deployment_get, request.user, slug)
+    from policy.services.deployments import can_edit_deployment
+
+    # As in the API: re-evaluating writes (a decision, maybe a block), so only who may edit.
+    if not can_edit_deployment(request.user, deployment):  # type: ignore[arg-type]
+        raise PermissionDenied("You cannot re-evaluate this deployment.")
     decision = services.deployment_evaluate(actor=request.user, deployment=deployment, source="web")
     messages.info(request, f"Evaluated: {decision.verdict} ({decision.decision_id}).")
     return redirect("policy:deployment-detail", slug)
@@ -366,6 +380,7 @@ def waiver_list(request: HttpRequest) -> HttpResponse:
                 expires_at=data["expires_at"],
             )
         except DomainError as exc:
+            raise_if_refused(exc)
             apply_domain_error(form, exc)
         else:
             messages.success(request, "Waiver requested; another approver must decide it.")
@@ -403,6 +418,7 @@ def waiver_action(request: HttpRequest, pk: int, action: str) -> HttpResponseRed
             messages.error(request, "Unknown action.")
             return redirect("policy:waiver-list")
     except DomainError as exc:
+        raise_if_refused(exc)
         messages.error(request, exc.message)
     else:
         messages.success(request, f"Waiver {pk}: {action}d.")

@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -36,8 +37,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if not can_sign:
-            messages.error(request, "Your role does not allow signing media.")
-            return redirect("provenance:job-list")
+            raise PermissionDenied("Your role does not allow signing media.")
         if _too_large(request):
             form.add_error(
                 None, f"Uploads are limited to {settings.STEWARD_MAX_UPLOAD_BYTES:,} bytes."

@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.models import Team
-from config.exceptions import DomainError, NotFound
+from config.exceptions import DomainError, NotFound, raise_if_refused
 from registry import permissions, selectors, services
 from registry.aibom import build_aibom
 from registry.filtersets import ModelFilterSet
@@ -161,6 +161,7 @@ def version_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     try:
         messages.success(request, handler(request, version))
     except DomainError as exc:
+        raise_if_refused(exc)
         messages.error(request, exc.message)
     return redirect(_safe_next(request, fallback))
 
@@ -266,6 +267,7 @@ def card_import(request: HttpRequest) -> HttpResponse:
                     overrides=data,
                 )
             except DomainError as exc:
+                raise_if_refused(exc)
                 confirm.add_error(None, exc.message)
             else:
                 messages.success(request, f"{model.name} imported as a draft.")

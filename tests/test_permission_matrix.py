@@ -13,107 +13,81 @@ HTTP methods the route serves and, per method, who may use it:
     ),
 
 and for the API, ``Access(ok=200, scope="registry:read", roles=...)``: the token scope the
-method needs (``scope=None``: tokens are refused there, it is session-only).
+method needs (``scope=None``: tokens are refused there, it is session-only; a tuple: any
+one of these scopes will do).
 
 What is derived, not written per entry:
 - anonymous: pages redirect to the login (302), the API answers 401, public routes ``ok``;
 - a session user: ``ok`` if their role is in ``roles``, else ``denied`` (403 by default);
 - a token on a page: ignored, exactly like an anonymous visitor;
 - a token on the API: ``ok`` only with the method's scope AND an owner whose role is in
-  ``roles``; otherwise 403;
+  ``roles``; otherwise 403 (``denied`` when only the role is missing);
 - ``overrides={"session:viewer": 404}`` states any exception explicitly.
 
 Callers (``PRINCIPALS``): anonymous; a session for each role; a token with every scope for
-each role; a token with exactly one scope (owned by an admin) for each scope.
+each role; a token with exactly one scope (owned by an admin) for each scope. Pages and
+public routes ignore tokens, so there one token (``token:admin``, every scope) stands for
+all twelve: it proves a page treats a bearer like an anonymous visitor.
+
+Rows live in ``tests/matrix/rows_<app>.py``; builders (``tests/matrix/builders.py``)
+create, per case, the objects a path names: what the caller owns belongs to the caller
+(their team's model, their deployment, their signing job); what the caller decides was
+requested by someone else (``rows_other_teams.py`` turns that around: owners meet another
+team's objects). Write methods carry bodies that succeed for the allowed callers (and a
+page's allowed write must not flash an error), and state machines get a fresh object per
+case, so each row proves the allowed path as well as the refusals.
 
 ``test_every_route_is_in_the_table`` fails when a route is missing from the table, so a new
 endpoint cannot ship without its row. Entries whose route does not exist (yet) are skipped,
-so rows can be written before the feature is merged.
+so rows can be written before the feature is merged. A route whose path names an action
+(``registry:version-action``) has one entry per action, ``"name[action]"``.
+
+Design choices the table encodes (each is deliberate, not an accident of the code):
+- every role reads the whole registry, policies, deployments, waivers and decisions,
+  including the approval queue (deciding is what is restricted, not seeing the queue);
+- only auditors and admins read the audit trail (approvers do not: audit/roles.py);
+- model owners see only their own signing jobs; approvers, auditors and admins all of
+  them; someone else's job is a 404, not a 403 (its existence is not disclosed);
+- edit forms (``GET`` of a rule or deployment form, the card import form) render for every
+  reader; the write itself is refused with 403;
+- scopes do not imply each other except in the policy API, where ``policy:write`` also
+  reads (policy/api/views.py); ``registry:write`` does not read, ``audit:export`` only
+  downloads and requests exports.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.admindocs.views import simplify_regex
+from django.contrib.messages import ERROR, get_messages
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
-from accounts.models import ApiToken, User
-from accounts.roles import ADMIN, APPROVER, AUDITOR, MODEL_OWNER, ROLES
+from accounts.models import User
+from accounts.roles import ADMIN, ROLES
 from accounts.scopes import SCOPES
 from accounts.services import token_create
 from tests.factories import UserFactory
+from tests.matrix.access import METHODS, Access, Route, url_name
+from tests.matrix.builders import Ctx
+from tests.matrix.rows_audit import AUDIT
+from tests.matrix.rows_other_teams import OTHER_TEAMS
+from tests.matrix.rows_policy import POLICY
+from tests.matrix.rows_provenance import PROVENANCE
+from tests.matrix.rows_registry import REGISTRY
 from tests.routes import route_exists
 
-ALL_ROLES = frozenset(ROLES)
-READERS = ALL_ROLES  # roles.py: every role reads the registry, policies and deployments
-READ_EVERYTHING = frozenset({ADMIN, APPROVER, AUDITOR})
-OWNERS = frozenset({ADMIN, MODEL_OWNER})
-DECIDERS = frozenset({ADMIN, APPROVER})
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-
-
-@dataclass
-class Ctx:
-    """What a row's builders get: the caller (``actor``: None when anonymous) and helpers."""
-
-    actor: User | None
-    _admin: User | None = None
-
-    @property
-    def owner(self) -> User:
-        """Who owns objects the route's path points at: the caller, or an admin for anonymous."""
-        if self.actor is not None:
-            return self.actor
-        if self._admin is None:
-            self._admin = UserFactory(username="matrix-owner", roles=[ADMIN])
-        return self._admin
-
-    def token(self, *scopes: str) -> ApiToken:
-        token, _ = token_create(
-            actor=self.owner,
-            owner=self.owner,
-            name=f"matrix-{ApiToken.objects.count()}",
-            scopes=list(scopes or ["registry:read"]),
-        )
-        return token
-
-
-Builder = Callable[[Ctx], dict[str, Any]]
-
-
-def no_kwargs(ctx: Ctx) -> dict[str, Any]:
-    return {}
-
-
-@dataclass(frozen=True)
-class Access:
-    ok: int
-    roles: frozenset[str] = ALL_ROLES
-    scope: str | None = None
-    denied: int = 403
-    anonymous: int | None = None
-    body: Builder | None = None
-    overrides: Mapping[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Route:
-    kind: Literal["ui", "api", "public"]
-    methods: Mapping[str, Access]
-    kwargs: Builder = no_kwargs
+SIGNED_IN = {f"session:{role}": 302 for role in ROLES}
 
 
 def _token_body(ctx: Ctx) -> dict[str, Any]:
     return {"name": "matrix-created", "scopes": ["registry:read"]}
 
-
-SIGNED_IN = {f"session:{role}": 302 for role in ROLES}
 
 TABLE: dict[str, Route] = {
     # --- site -------------------------------------------------------------------------------
@@ -152,17 +126,11 @@ TABLE: dict[str, Route] = {
         {"GET": Access(200), "DELETE": Access(200)},
         kwargs=lambda ctx: {"pk": ctx.token().pk},
     ),
-    # --- registry (issue 3) -- rows below are skipped until the route exists; check them
-    # against the merged views and add the API endpoints and detail pages.
-    "registry:model-list": Route("ui", {"GET": Access(200, roles=READERS)}),
-    "registry:approval-queue": Route("ui", {"GET": Access(200, roles=DECIDERS)}),
-    # --- policy (issue 4) ---
-    "policy:policy-list": Route("ui", {"GET": Access(200, roles=READERS)}),
-    "policy:deployment-list": Route("ui", {"GET": Access(200, roles=READERS)}),
-    # --- provenance (issue 6) ---
-    "provenance:job-list": Route("ui", {"GET": Access(200, roles=READERS)}),
-    # --- audit (issue 5) ---
-    "audit:event-list": Route("ui", {"GET": Access(200, roles=READ_EVERYTHING)}),
+    **REGISTRY,
+    **POLICY,
+    **PROVENANCE,
+    **AUDIT,
+    **OTHER_TEAMS,
 }
 
 # Routes that are not the product's own surface, excluded on purpose.
@@ -175,6 +143,10 @@ PRINCIPALS: list[str] = [
     *(f"session:{role}" for role in ROLES),
     *(f"token:{role}" for role in ROLES),
     *(f"scope:{scope}" for scope in SCOPES),
+]
+# Pages ignore bearer tokens: one token (every scope, an admin's) stands for all of them.
+PAGE_PRINCIPALS: list[str] = [
+    p for p in PRINCIPALS if not p.startswith(("token:", "scope:")) or p == f"token:{ADMIN}"
 ]
 
 
@@ -202,13 +174,14 @@ def walk_routes(
 
 
 def test_every_route_is_in_the_table() -> None:
+    covered = {url_name(key, route) for key, route in TABLE.items()}
     unnamed, missing = [], []
     for name, path, view in walk_routes():
         if view in EXCLUDED_VIEWS or name in EXCLUDED_NAMES:
             continue
         if name is None:
             unnamed.append(f"{path} ({view})")
-        elif name not in TABLE:
+        elif name not in covered:
             missing.append(f"{name}  {path}  ({view})")
     assert not unnamed, "every route needs a name to be in the permission matrix:\n" + "\n".join(
         unnamed
@@ -219,16 +192,31 @@ def test_every_route_is_in_the_table() -> None:
     )
 
 
+def test_every_action_of_an_action_route_is_in_the_table() -> None:
+    """Routes whose path names an action list every action the view knows."""
+    from registry.views import ACTIONS
+
+    def actions(url: str) -> set[str]:
+        return {key.partition("[")[2].rstrip("]") for key, r in TABLE.items() if r.url == url}
+
+    assert actions("registry:version-action") == set(ACTIONS)
+    assert actions("policy:waiver-action") == {"approve", "reject", "revoke"}
+
+
 def test_the_table_lists_every_method_an_api_route_serves(admin_user: User) -> None:
     """A method the table does not list must be refused (405), so none is served unchecked."""
     client = APIClient()
     client.force_login(admin_user)
-    for name, route in TABLE.items():
-        if route.kind != "api" or not route_exists(name):
+    served: dict[str, set[str]] = {}
+    for key, route in TABLE.items():
+        served.setdefault(url_name(key, route), set()).update(route.methods)
+    for key, route in TABLE.items():
+        name = url_name(key, route)
+        if route.kind != "api" or route.url or not route_exists(name):
             continue
         path = _reverse(name, route.kwargs(Ctx(admin_user)))
         for method in METHODS:
-            if method in route.methods:
+            if method in served[name]:
                 continue
             response = client.generic(method, path, data="{}", content_type="application/json")
             assert response.status_code == 405, f"{method} {path} answers {response.status_code}"
@@ -250,7 +238,8 @@ def expected_status(route: Route, access: Access, principal: str) -> int:
     # An API token: the method's scope and the owner's role must both allow it.
     held = set(SCOPES) if kind == "token" else {who}
     owner_role = who if kind == "token" else ADMIN
-    if access.scope is None or access.scope not in held:
+    wanted = {access.scope} if isinstance(access.scope, str) else set(access.scope or ())
+    if not wanted & held:
         return 403
     return access.ok if owner_role in access.roles else access.denied
 
@@ -262,10 +251,11 @@ def _reverse(name: str, kwargs: dict[str, Any]) -> str:
 
 
 def _cases() -> Iterator[Any]:
-    for name, route in TABLE.items():
+    for key, route in TABLE.items():
+        principals = PRINCIPALS if route.kind == "api" else PAGE_PRINCIPALS
         for method in route.methods:
-            for principal in PRINCIPALS:
-                yield pytest.param(name, method, principal, id=f"{name}-{method}-{principal}")
+            for principal in principals:
+                yield pytest.param(key, method, principal, id=f"{key}-{method}-{principal}")
 
 
 def _caller(principal: str, route: Route) -> tuple[Client, User | None]:
@@ -284,32 +274,61 @@ def _caller(principal: str, route: Route) -> tuple[Client, User | None]:
     return client, user
 
 
+@pytest.fixture
+def _matrix_dirs(settings: Any, tmp_path: Path) -> None:
+    """Keys, checkpoints and export bundles of this case live in its own folder."""
+    settings.STEWARD_AUDIT_CHECKPOINT_DIR = tmp_path / "checkpoints"
+    settings.STEWARD_AUDIT_EXPORT_DIR = tmp_path / "exports"
+    settings.STEWARD_AUDIT_PUBLIC_KEYS_DIR = tmp_path / "public-keys"
+    settings.STEWARD_AUDIT_DEV_KEY_FILE = tmp_path / "keys" / "audit-signing.pem"
+    settings.STEWARD_AUDIT_SIGNING_KEY = None
+    settings.PROVENANCE_KEYS_DIR = tmp_path / "provenance-keys"
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize(("name", "method", "principal"), list(_cases()))
-def test_permission_matrix(name: str, method: str, principal: str) -> None:
+@pytest.mark.usefixtures("_matrix_dirs")
+@pytest.mark.parametrize(("key", "method", "principal"), list(_cases()))
+def test_permission_matrix(key: str, method: str, principal: str) -> None:
+    route = TABLE[key]
+    name = url_name(key, route)
     if not route_exists(name):
         pytest.skip(f"route {name!r} does not exist yet (feature not merged)")
-    route = TABLE[name]
     access = route.methods[method]
     client, actor = _caller(principal, route)
     ctx = Ctx(actor)
     path = _reverse(name, route.kwargs(ctx))
     body = access.body(ctx) if access.body else None
-    if route.kind == "api":
+    query = access.query(ctx) if access.query else None
+    if method == "GET":
+        response = client.get(path, data=query)
+    elif access.multipart and route.kind == "api":
+        response = client.post(path, data=body or {}, format="multipart")  # type: ignore[call-arg]
+    elif access.multipart:
+        response = client.post(path, data=body or {})  # the test Client sends multipart
+    elif route.kind == "api":
         response = client.generic(method, path, data=_json(body), content_type="application/json")
-    elif method == "GET":
-        response = client.get(path)
     else:
         response = client.generic(method, path, data=_form(body), content_type=_FORM)
     want = expected_status(route, access, principal)
     assert response.status_code == want, (
         f"{method} {path} as {principal}: {response.status_code}, expected {want}\n"
-        f"{response.content[:400]!r}"
+        f"{_content(response)[:400]!r}"
     )
     if route.kind == "api" and response.status_code >= 400:
         assert set(response.json()["error"]) == {"code", "message", "fields"}
-    if want == 302 and route.kind == "ui" and principal == "anonymous":
+    if route.kind == "ui" and method != "GET" and want < 400:
+        # Pages answer a refused state change with a flash message and a redirect too: the
+        # allowed path must not have been one.
+        errors = [str(m) for m in get_messages(response.wsgi_request) if m.level >= ERROR]
+        assert not errors, f"{method} {path} as {principal} flashed {errors}"
+    if want == 302 and route.kind == "ui" and principal.startswith(("anonymous", "token:")):
         assert response["Location"].startswith("/login/")
+
+
+def _content(response: Any) -> bytes:
+    if getattr(response, "streaming", False):
+        return b"<streamed>"
+    return response.content  # type: ignore[no-any-return]
 
 
 _FORM = "application/x-www-form-urlencoded"

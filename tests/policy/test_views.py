@@ -131,9 +131,10 @@ def test_deployments_and_waivers_in_the_ui(seeded, owner, approver):
     )
     assert response.status_code == 302
     waiver = Waiver.objects.get()
-    assert client.post(f"/waivers/{waiver.pk}/approve").status_code == 302
+    # The requester is not an approver: refused with 403, like the API (not a flash message).
+    assert client.post(f"/waivers/{waiver.pk}/approve").status_code == 403
     waiver.refresh_from_db()
-    assert waiver.status == "pending"  # the requester is not an approver
+    assert waiver.status == "pending"
     login(approver).post(f"/waivers/{waiver.pk}/approve")
     waiver.refresh_from_db()
     assert waiver.status == "approved"
@@ -146,3 +147,20 @@ def _soon() -> str:
     from django.utils import timezone
 
     return (timezone.now() + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_a_viewer_cannot_re_evaluate_a_deployment_from_its_page(seeded, viewer, owner):
+    deployment = Deployment.objects.get(slug="bad")
+    decisions = deployment.decisions.count()
+    assert login(viewer).post("/deployments/bad/evaluate").status_code == 403
+    assert deployment.decisions.count() == decisions  # nothing was evaluated or recorded
+    assert login(owner).post("/deployments/bad/evaluate").status_code == 302
+    assert deployment.decisions.count() == decisions + 1
+
+
+def test_a_role_refusal_on_a_page_is_a_403_not_a_flash_message(seeded, viewer):
+    policy = Policy.objects.get(slug="model-approval")
+    response = login(viewer).post("/policies/model-approval/", {"mode": "audit"})
+    assert response.status_code == 403
+    policy.refresh_from_db()
+    assert policy.mode == "enforce"

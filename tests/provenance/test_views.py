@@ -108,7 +108,7 @@ def test_a_viewer_sees_no_sign_form(client, viewer, credential):
     client.force_login(viewer)
     page = client.get(reverse("provenance:job-list")).content.decode()
     assert "Sign files" not in page
-    assert client.post(reverse("provenance:job-list"), {}).status_code == 302
+    assert client.post(reverse("provenance:job-list"), {}).status_code == 403
 
 
 def test_the_dashboard_has_a_provenance_panel(browser, credential):

@@ -140,7 +140,8 @@ def test_a_draft_reads_as_draft_and_a_pending_one_points_approvers_to_the_queue(
 
 
 def test_self_approval_in_the_ui_is_refused_with_a_message(submitted, owner):
-    response = _client(owner).post(f"/model-versions/{submitted.pk}/approve/", follow=True)
+    response = _client(owner).post(f"/model-versions/{submitted.pk}/approve/")
+    assert response.status_code == 403  # a refusal, like a forged POST (issue 7)
     assert "Separation of duties" in response.content.decode()
     submitted.refresh_from_db()
     assert submitted.status == VersionStatus.SUBMITTED
@@ -204,3 +205,10 @@ def test_aibom_download_and_dashboard(approved, viewer):
     response = client.get(f"/model-versions/{approved.pk}/aibom/")
     assert response.status_code == 200 and response.json()["bomFormat"] == "CycloneDX"
     assert b"Approvals waiting" in client.get("/").content
+
+
+def test_a_forged_approval_by_a_model_owner_is_refused_with_403(submitted, other_owner):
+    response = _client(other_owner).post(f"/model-versions/{submitted.pk}/approve/", {})
+    assert response.status_code == 403
+    submitted.refresh_from_db()
+    assert submitted.status == VersionStatus.SUBMITTED

@@ -1,0 +1,1 @@
+"""The permission matrix's rows and builders; the test is tests/test_permission_matrix.py."""
