@@ -9,6 +9,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Q, QuerySet
 
 from audit.models import ActorType, AuditEvent, Outcome
+from config.ids import parse_id
 
 
 class AuditEventFilterSet(django_filters.FilterSet):
@@ -71,7 +72,8 @@ def _registry_targets(value: str) -> Q:
         from registry.models import AIModel, Approval, ModelVersion
 
         with transaction.atomic():
-            lookup = Q(slug=value) | Q(pk=int(value)) if value.isdigit() else Q(slug=value)
+            model_id = parse_id(value)
+            lookup = Q(slug=value) | Q(pk=model_id) if model_id else Q(slug=value)
             model_ids = list(AIModel.objects.filter(lookup).values_list("pk", flat=True)[:20])
             if not model_ids:
                 return Q(pk__in=[])

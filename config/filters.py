@@ -8,10 +8,7 @@ import django_filters
 from django import forms
 from drf_spectacular.utils import extend_schema_field
 
-# The largest primary key any supported database stores (a signed 64-bit integer). A larger
-# value cannot name a row, and SQLite refuses to bind it (OverflowError) instead of
-# matching nothing, so the form field refuses it as bad input.
-MAX_ID = 2**63 - 1
+from config.ids import MAX_ID
 
 
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
