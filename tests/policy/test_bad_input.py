@@ -57,3 +57,35 @@ def test_a_new_draft_from_a_version_that_is_no_number_is_refused_in_the_ui(clien
     response = client.post("/policies/ui-draft/versions/new", {"from": "²"})
     assert response.status_code == 302
     assert response["Location"].endswith("/policies/ui-draft/")
+
+
+@pytest.mark.parametrize("mau", [2**62, 2**63, 2**70])
+def test_an_expected_audience_beyond_any_json_number_is_400(bearer, owner, catalog, mau):
+    # Past 2**53 the audit event of the deployment could not be hashed (RFC 8785): a 500.
+    approved_version(slug="big-audience")
+    response = bearer(owner, "policy:write").post(
+        "/api/v1/policy/deployments/",
+        {
+            "slug": "big",
+            "model": "big-audience",
+            "environment": "prod",
+            "region": "eu-west-1",
+            "hosting": "self_hosted",
+            "use_case": "document-translation",
+            "expected_mau": mau,
+        },
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert "expected_mau" in response.json()["error"]["fields"]
+
+
+def test_the_service_refuses_an_expected_audience_beyond_the_limit(make_deployment, catalog):
+    from config.exceptions import DomainError
+    from policy.services.deployments import MAX_EXPECTED_MAU
+
+    version = approved_version(slug="svc-audience")
+    assert make_deployment(version, expected_mau=MAX_EXPECTED_MAU).expected_mau == MAX_EXPECTED_MAU
+    with pytest.raises(DomainError) as refused:
+        make_deployment(version, expected_mau=MAX_EXPECTED_MAU + 1)
+    assert "expected_mau" in refused.value.fields
