@@ -25,6 +25,7 @@ from policy.roles import can_edit_policies
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 MAX_RULES_PER_VERSION = 100
 MAX_PARAMS_BYTES = 64 * 1024
+MAX_JSON_INT = 2**53 - 1
 
 
 def _require_editor(actor: User) -> None:
@@ -111,7 +112,25 @@ def _clean_params(params: Any) -> dict[str, Any]:
         )
     if len(json.dumps(params)) > MAX_PARAMS_BYTES:
         raise DomainError("Parameters are too large.", fields={"params": ["At most 64 KiB."]})
+    if not _exact_in_json(params):
+        # The version's hash and its audit event use RFC 8785, which has no such integers.
+        raise DomainError(
+            "Integers in parameters must be within ±2**53 (exact in JSON).",
+            fields={"params": ["Integers within ±9007199254740991."]},
+        )
     return params
+
+
+def _exact_in_json(value: Any) -> bool:
+    if isinstance(value, bool) or value is None or isinstance(value, str | float):
+        return True
+    if isinstance(value, int):
+        return abs(value) <= MAX_JSON_INT
+    if isinstance(value, dict):
+        return all(_exact_in_json(item) for item in value.values())
+    if isinstance(value, list):
+        return all(_exact_in_json(item) for item in value)
+    return True
 
 
 @transaction.atomic

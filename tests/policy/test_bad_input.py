@@ -89,3 +89,30 @@ def test_the_service_refuses_an_expected_audience_beyond_the_limit(make_deployme
     with pytest.raises(DomainError) as refused:
         make_deployment(version, expected_mau=MAX_EXPECTED_MAU + 1)
     assert "expected_mau" in refused.value.fields
+
+
+@pytest.mark.parametrize("params", [{"limit": 2**53}, {"nested": [{"n": -(2**60)}]}])
+def test_parameters_with_integers_json_cannot_hold_exactly_are_400(bearer, approver, params):
+    # They broke the version's audit event (RFC 8785 canonical JSON): a 500.
+    from policy.services import policy_create, version_create_draft
+
+    policy = policy_create(actor=approver, slug="params", name="Params", mode="enforce")
+    version_create_draft(actor=approver, policy=policy)
+    response = bearer(approver, "policy:write").patch(
+        "/api/v1/policy/policies/params/versions/1/", {"params": params}, format="json"
+    )
+    assert response.status_code == 400, response.content
+    assert "params" in response.json()["error"]["fields"]
+
+
+def test_parameters_with_ordinary_numbers_are_saved(bearer, approver):
+    from policy.services import policy_create, version_create_draft
+
+    policy = policy_create(actor=approver, slug="params", name="Params", mode="enforce")
+    version_create_draft(actor=approver, policy=policy)
+    params = {"limit": 2**53 - 1, "ratio": 0.5, "names": ["a"], "on": True}
+    response = bearer(approver, "policy:write").patch(
+        "/api/v1/policy/policies/params/versions/1/", {"params": params}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["params"] == params
