@@ -9,14 +9,15 @@ from django.db import DatabaseError, transaction
 from django.db.models import Q, QuerySet
 
 from audit.models import ActorType, AuditEvent, Outcome
+from config.filters import UtcIsoDateTimeFilter
 from config.ids import parse_id
 
 
 class AuditEventFilterSet(django_filters.FilterSet):
-    occurred_after = django_filters.IsoDateTimeFilter(
+    occurred_after = UtcIsoDateTimeFilter(
         field_name="occurred_at", lookup_expr="gte", label="From (time)"
     )
-    occurred_before = django_filters.IsoDateTimeFilter(
+    occurred_before = UtcIsoDateTimeFilter(
         field_name="occurred_at", lookup_expr="lt", label="Until (time)"
     )
     actor = django_filters.CharFilter(method="filter_actor", label="Actor (username)")

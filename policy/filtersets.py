@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q, QuerySet
 
+from config.filters import UtcIsoDateTimeFilter
 from policy.models import (
     Decision,
     Deployment,
@@ -38,8 +39,8 @@ class DecisionFilterSet(django_filters.FilterSet):
     model = django_filters.CharFilter(field_name="model_slug", label="Model")
     source = django_filters.CharFilter(field_name="source")
     actor = django_filters.CharFilter(field_name="actor_label", lookup_expr="icontains")
-    after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Decision

@@ -116,3 +116,14 @@ def test_parameters_with_ordinary_numbers_are_saved(bearer, approver):
     )
     assert response.status_code == 200, response.content
     assert response.json()["params"] == params
+
+
+@pytest.mark.parametrize(
+    "value, status",
+    [("2000-01-01T12:00:00+18:23", 200), ("0001-01-01T00:00:00+18:00", 400)],
+)
+def test_decision_time_filters_are_read_in_utc(reader, value, status):
+    # +18:23 is a valid offset for Python but not for PostgreSQL (DataError: 500); the
+    # second has no UTC equivalent at all (OverflowError: 500).
+    response = reader.get("/api/v1/policy/decisions/", {"after": value})
+    assert response.status_code == status, response.content
