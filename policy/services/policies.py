@@ -112,24 +112,27 @@ def _clean_params(params: Any) -> dict[str, Any]:
         )
     if len(json.dumps(params)) > MAX_PARAMS_BYTES:
         raise DomainError("Parameters are too large.", fields={"params": ["At most 64 KiB."]})
-    if not _exact_in_json(params):
-        # The version's hash and its audit event use RFC 8785, which has no such integers.
+    if not _storable_json(params):
+        # The version's hash and its audit event use RFC 8785, which has no integers past
+        # ±2**53; PostgreSQL's jsonb has no NUL character. Either was a 500.
         raise DomainError(
-            "Integers in parameters must be within ±2**53 (exact in JSON).",
-            fields={"params": ["Integers within ±9007199254740991."]},
+            "Parameters must hold integers within ±2**53 and no NUL characters.",
+            fields={"params": ["Integers within ±9007199254740991; no NUL characters."]},
         )
     return params
 
 
-def _exact_in_json(value: Any) -> bool:
-    if isinstance(value, bool) or value is None or isinstance(value, str | float):
+def _storable_json(value: Any) -> bool:
+    if isinstance(value, bool) or value is None or isinstance(value, float):
         return True
+    if isinstance(value, str):
+        return "\x00" not in value
     if isinstance(value, int):
         return abs(value) <= MAX_JSON_INT
     if isinstance(value, dict):
-        return all(_exact_in_json(item) for item in value.values())
+        return all(_storable_json(key) and _storable_json(item) for key, item in value.items())
     if isinstance(value, list):
-        return all(_exact_in_json(item) for item in value)
+        return all(_storable_json(item) for item in value)
     return True
 
 

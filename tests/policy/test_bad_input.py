@@ -91,9 +91,13 @@ def test_the_service_refuses_an_expected_audience_beyond_the_limit(make_deployme
     assert "expected_mau" in refused.value.fields
 
 
-@pytest.mark.parametrize("params", [{"limit": 2**53}, {"nested": [{"n": -(2**60)}]}])
-def test_parameters_with_integers_json_cannot_hold_exactly_are_400(bearer, approver, params):
-    # They broke the version's audit event (RFC 8785 canonical JSON): a 500.
+@pytest.mark.parametrize(
+    "params",
+    [{"limit": 2**53}, {"nested": [{"n": -(2**60)}]}, {"k": "a\x00b"}, {"k\x00": 1}],
+)
+def test_parameters_json_or_postgresql_cannot_hold_are_400(bearer, approver, params):
+    # Big integers broke the version's audit event (RFC 8785 canonical JSON), and NUL
+    # characters PostgreSQL's jsonb: both were 500s.
     from policy.services import policy_create, version_create_draft
 
     policy = policy_create(actor=approver, slug="params", name="Params", mode="enforce")
