@@ -47,3 +47,47 @@ def test_the_compare_page_says_an_impossible_id_is_no_number(viewer, pair, bad):
     response = client.get("/models/compare/", {"v": [pair[0].pk, bad]})
     assert response.status_code == 400
     assert b"Version ids must be numbers." in response.content
+
+
+CARD_WITH_NUL = """---
+license: apache-2.0
+datasets: ["web\\u0000text"]
+---
+# Card
+"""
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_a_model_card_whose_yaml_makes_nul_characters_is_422(bearer, owner, team, apache, dry_run):
+    # A quoted YAML escape makes a NUL character, which PostgreSQL cannot store: a 500.
+    client = bearer(owner, "registry:read", "registry:write")
+    response = client.post(
+        "/api/v1/models/import-card/",
+        {
+            "content": CARD_WITH_NUL,
+            "hf_repo_id": "org/nul-model",
+            "provider": "Org",
+            "provider_jurisdiction": "US",
+            "dry_run": dry_run,
+        },
+        format="json",
+    )
+    assert response.status_code == 422, response.content
+    assert "content" in response.json()["error"]["fields"]
+
+
+def test_a_model_card_with_a_literal_backslash_u_is_imported(bearer, owner, team, apache):
+    card = CARD_WITH_NUL.replace('["web\\u0000text"]', "[web\\u0000text]")
+    client = bearer(owner, "registry:read", "registry:write")
+    response = client.post(
+        "/api/v1/models/import-card/",
+        {
+            "content": card,
+            "hf_repo_id": "org/plain",
+            "provider": "Org",
+            "provider_jurisdiction": "US",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["model"]["datasets"] == ["web\\u0000text"]
