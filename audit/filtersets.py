@@ -10,17 +10,19 @@ from django.db import DatabaseError, transaction
 from django.db.models import Q, QuerySet
 
 from audit.models import ActorType, AuditEvent, Outcome
+from config.filters import UtcIsoDateTimeFilter
+from config.ids import parse_id
 
 
 class AuditEventFilterSet(django_filters.FilterSet):
     # A date alone means its midnight (UTC): a month is From 2025-05-01, Before 2025-06-01.
-    occurred_after = django_filters.IsoDateTimeFilter(
+    occurred_after = UtcIsoDateTimeFilter(
         field_name="occurred_at",
         lookup_expr="gte",
         label="From (time)",
         widget=forms.DateTimeInput(attrs={"placeholder": "YYYY-MM-DD"}),
     )
-    occurred_before = django_filters.IsoDateTimeFilter(
+    occurred_before = UtcIsoDateTimeFilter(
         field_name="occurred_at",
         lookup_expr="lt",
         label="Before (time)",
@@ -79,7 +81,8 @@ def _registry_targets(value: str) -> Q:
         from registry.models import AIModel, Approval, ModelVersion
 
         with transaction.atomic():
-            lookup = Q(slug=value) | Q(pk=int(value)) if value.isdigit() else Q(slug=value)
+            model_id = parse_id(value)
+            lookup = Q(slug=value) | Q(pk=model_id) if model_id else Q(slug=value)
             model_ids = list(AIModel.objects.filter(lookup).values_list("pk", flat=True)[:20])
             if not model_ids:
                 return Q(pk__in=[])

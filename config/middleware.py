@@ -69,6 +69,24 @@ class SecurityHeadersMiddleware:
         return response
 
 
+class NulInPathMiddleware:
+    """A path with a NUL character names nothing: 404 before any view looks it up.
+
+    Path parts such as ``<str:reference>`` are looked up in the database, and PostgreSQL text
+    cannot hold NUL: the lookup raised a DataError (500) instead of finding nothing.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path:
+            from config.views import error_404
+
+            return error_404(request)
+        return self.get_response(request)
+
+
 class DatabaseUnavailableMiddleware:
     """Answer 503 instead of 500 while the database is unreachable.
 

@@ -18,6 +18,7 @@ from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, W
 from django.utils import timezone
 
 from config.exceptions import Unprocessable
+from config.ids import parse_id
 from policy.models import DataClass, Deployment, Jurisdiction, Region, UseCase
 from registry.models import (
     RISK_GRADE_ORDER,
@@ -263,8 +264,8 @@ def find_deployment(reference: str) -> Deployment:
     """By numeric id or slug; 2 queries (the deployment and its version's evals)."""
     reference = str(reference).strip()
     query = Q(slug=reference)
-    if reference.isdigit():
-        query |= Q(pk=int(reference))
+    if (pk := parse_id(reference)) is not None:
+        query |= Q(pk=pk)
     deployment = deployment_queryset().filter(query).first()
     if deployment is None:
         raise Unprocessable(

@@ -6,6 +6,7 @@ import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 
+from config.filters import UtcIsoDateTimeFilter
 from policy.models import (
     Decision,
     Deployment,
@@ -41,13 +42,13 @@ class DecisionFilterSet(django_filters.FilterSet):
     actor = django_filters.CharFilter(
         field_name="actor_label", lookup_expr="icontains", label="Actor"
     )
-    after = django_filters.IsoDateTimeFilter(
+    after = UtcIsoDateTimeFilter(
         field_name="created_at",
         lookup_expr="gte",
         label="From (time)",
         widget=forms.DateTimeInput(attrs={"placeholder": "YYYY-MM-DD"}),
     )
-    before = django_filters.IsoDateTimeFilter(
+    before = UtcIsoDateTimeFilter(
         field_name="created_at",
         lookup_expr="lt",
         label="Before (time)",

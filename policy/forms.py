@@ -16,6 +16,7 @@ from policy.models import (
     Severity,
     UseCase,
 )
+from policy.services.deployments import MAX_EXPECTED_MAU
 from registry.models import ModelVersion
 
 
@@ -82,7 +83,9 @@ class DeploymentForm(forms.Form):
         choices=DataClass.choices, widget=forms.CheckboxSelectMultiple, required=False
     )
     data_subject_region = forms.ChoiceField(choices=Jurisdiction.choices, initial=Jurisdiction.EU)
-    expected_mau = forms.IntegerField(min_value=0, required=False, label="Expected monthly users")
+    expected_mau = forms.IntegerField(
+        min_value=0, max_value=MAX_EXPECTED_MAU, required=False, label="Expected monthly users"
+    )
     commercial = forms.BooleanField(required=False, initial=True)
 
 

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 
 from accounts.roles import role_names
 from config.exceptions import NotFound
+from config.ids import parse_id
 from policy.models import Decision, Deployment, Policy, PolicyVersion, Region, Rule, UseCase, Waiver
 
 
@@ -59,8 +60,8 @@ def deployments_visible_to(user: Any) -> QuerySet[Deployment]:
 def deployment_get(user: Any, reference: str) -> Deployment:
     qs = deployments_visible_to(user)
     found = qs.filter(slug=reference).first()
-    if found is None and str(reference).isdigit():
-        found = qs.filter(pk=int(reference)).first()
+    if found is None and (pk := parse_id(reference)) is not None:
+        found = qs.filter(pk=pk).first()
     if found is None:
         raise NotFound(f"No deployment {reference!r}.")
     return found

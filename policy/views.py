@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from config.exceptions import DomainError, NotFound, raise_if_refused
+from config.ids import parse_id
 from policy import selectors, services
 from policy.diff import version_diff
 from policy.filtersets import DecisionFilterSet, DeploymentFilterSet, WaiverFilterSet
@@ -96,7 +97,11 @@ def version_new(request: HttpRequest, slug: str) -> HttpResponseRedirect:
     policy = _get(selectors.policy_get, request.user, slug)
     source = None
     if request.POST.get("from"):
-        source = _get(selectors.version_get, request.user, slug, int(request.POST["from"]))
+        number = parse_id(request.POST["from"])
+        if number is None:
+            messages.error(request, "'from' must be a version number.")
+            return redirect("policy:policy-detail", slug)
+        source = _get(selectors.version_get, request.user, slug, number)
     try:
         version = services.version_create_draft(
             actor=request.user,  # type: ignore[arg-type]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import django_filters
 
+from config.filters import IdFilter
 from provenance.models import JobStatus, ManifestMode, SigningJob
 
 
@@ -11,7 +12,7 @@ class SigningJobFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=JobStatus.choices)
     manifest_mode = django_filters.ChoiceFilter(choices=ManifestMode.choices)
     mime_type = django_filters.CharFilter()
-    model_version = django_filters.NumberFilter(field_name="model_version_id")
+    model_version = IdFilter(field_name="model_version_id")
     batch = django_filters.UUIDFilter()
     q = django_filters.CharFilter(
         field_name="input_name", lookup_expr="icontains", label="File name"

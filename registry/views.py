@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Team
 from config.exceptions import DomainError, NotFound, raise_if_refused
+from config.ids import parse_id
 from registry import permissions, selectors, services
 from registry.aibom import build_aibom
 from registry.filtersets import ModelFilterSet
@@ -205,10 +206,14 @@ def compare(request: HttpRequest) -> HttpResponse:
     versions: list[ModelVersion] = []
     error = ""
     if raw_ids:
+        ids = [parse_id(i) for i in raw_ids]
         try:
-            versions = selectors.versions_for_compare(request.user, [int(i) for i in raw_ids])
-        except ValueError:
-            error = "Version ids must be numbers."
+            if None in ids:
+                error = "Version ids must be numbers."
+            else:
+                versions = selectors.versions_for_compare(
+                    request.user, [i for i in ids if i is not None]
+                )
         except DomainError as exc:
             error = exc.message
     choices = selectors.version_choices(request.user)

@@ -21,6 +21,7 @@ from policy.models import (
     UseCase,
     Waiver,
 )
+from policy.services.deployments import MAX_EXPECTED_MAU
 
 
 class CheckRequestSerializer(serializers.Serializer[None]):
@@ -45,7 +46,9 @@ class CheckRequestSerializer(serializers.Serializer[None]):
     data_subject_region = serializers.ChoiceField(
         choices=Jurisdiction.choices, required=False, default=Jurisdiction.EU
     )
-    expected_mau = serializers.IntegerField(required=False, min_value=0, allow_null=True)
+    expected_mau = serializers.IntegerField(
+        required=False, min_value=0, allow_null=True, max_value=MAX_EXPECTED_MAU
+    )
     commercial = serializers.BooleanField(required=False, default=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -334,7 +337,9 @@ class DeploymentWriteSerializer(serializers.Serializer[None]):
     data_subject_region = serializers.ChoiceField(
         choices=Jurisdiction.choices, default=Jurisdiction.EU
     )
-    expected_mau = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    expected_mau = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=MAX_EXPECTED_MAU
+    )
     commercial = serializers.BooleanField(required=False, default=True)
 
 
@@ -350,7 +355,9 @@ class DeploymentUpdateSerializer(serializers.Serializer[None]):
         child=serializers.CharField(max_length=32), required=False, max_length=6
     )
     data_subject_region = serializers.ChoiceField(choices=Jurisdiction.choices, required=False)
-    expected_mau = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    expected_mau = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=MAX_EXPECTED_MAU
+    )
     commercial = serializers.BooleanField(required=False)
 
 

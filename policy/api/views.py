@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from accounts.models import ApiToken
 from config.api import Pagination
 from config.exceptions import DomainError, NotAllowed, Unprocessable
+from config.ids import parse_id
 from policy import selectors, services
 from policy.api.serializers import (
     CheckRequestSerializer,
@@ -251,13 +252,12 @@ class VersionDiffView(PolicyScoped):
     def get(self, request: Request, slug: str, number: int) -> Response:
         version = selectors.version_get(request.user, slug, number)
         against = request.query_params.get("against")
-        if against is not None and not against.isdigit():
+        against_number = parse_id(against) if against else max(number - 1, 1)
+        if against_number is None:
             raise DomainError(
                 "'against' must be a version number.", fields={"against": ["Number."]}
             )
-        other = selectors.version_get(
-            request.user, slug, int(against) if against else max(number - 1, 1)
-        )
+        other = selectors.version_get(request.user, slug, against_number)
         return Response(version_diff(other, version))
 
 

@@ -41,6 +41,10 @@ from registry.models import ModelVersion
 
 logger = logging.getLogger(__name__)
 
+# Far beyond any audience, and within the integers JSON (and so the audit chain's
+# canonical form, RFC 8785) represents exactly: a larger value made recording the change fail.
+MAX_EXPECTED_MAU = 10**15
+
 EDITABLE = (
     "name",
     "model_version",
@@ -87,6 +91,11 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
         out["data_classes"] = validate_data_classes(out["data_classes"] or [], "data_classes")
     if out.get("expected_mau") is not None and out["expected_mau"] < 0:
         raise DomainError("Must not be negative.", fields={"expected_mau": ["Must be >= 0."]})
+    if out.get("expected_mau") is not None and out["expected_mau"] > MAX_EXPECTED_MAU:
+        raise DomainError(
+            f"expected_mau must be at most {MAX_EXPECTED_MAU:,}.",
+            fields={"expected_mau": [f"At most {MAX_EXPECTED_MAU:,}."]},
+        )
     return out
 
 

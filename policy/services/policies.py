@@ -25,6 +25,7 @@ from policy.roles import can_edit_policies
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 MAX_RULES_PER_VERSION = 100
 MAX_PARAMS_BYTES = 64 * 1024
+MAX_JSON_INT = 2**53 - 1
 
 
 def _require_editor(actor: User) -> None:
@@ -111,7 +112,28 @@ def _clean_params(params: Any) -> dict[str, Any]:
         )
     if len(json.dumps(params)) > MAX_PARAMS_BYTES:
         raise DomainError("Parameters are too large.", fields={"params": ["At most 64 KiB."]})
+    if not _storable_json(params):
+        # The version's hash and its audit event use RFC 8785, which has no integers past
+        # ±2**53; PostgreSQL's jsonb has no NUL character. Either was a 500.
+        raise DomainError(
+            "Parameters must hold integers within ±2**53 and no NUL characters.",
+            fields={"params": ["Integers within ±9007199254740991; no NUL characters."]},
+        )
     return params
+
+
+def _storable_json(value: Any) -> bool:
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return True
+    if isinstance(value, str):
+        return "\x00" not in value
+    if isinstance(value, int):
+        return abs(value) <= MAX_JSON_INT
+    if isinstance(value, dict):
+        return all(_storable_json(key) and _storable_json(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_storable_json(item) for item in value)
+    return True
 
 
 @transaction.atomic

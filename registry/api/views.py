@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Team
 from config.exceptions import DomainError, NotFound, Unprocessable
+from config.ids import parse_id
 from registry import selectors, services
 from registry.aibom import build_aibom
 from registry.api import serializers as s
@@ -342,13 +343,12 @@ class CompareView(RegistryAPIView):
     )
     def get(self, request: Request) -> Response:
         raw = request.query_params.get("ids", "")
-        try:
-            ids = [int(part) for part in raw.split(",") if part.strip()]
-        except ValueError as exc:
+        ids = [parse_id(part) for part in raw.split(",") if part.strip()]
+        if None in ids:
             raise DomainError(
                 "ids must be comma-separated version ids.", fields={"ids": ["Integers."]}
-            ) from exc
-        versions = selectors.versions_for_compare(request.user, ids)
+            )
+        versions = selectors.versions_for_compare(request.user, [i for i in ids if i is not None])
         return Response(
             {
                 "versions": s.VersionDetailSerializer(versions, many=True).data,

@@ -213,7 +213,7 @@ def parse_model_card(content: str | bytes, *, hf_repo_id: str = "") -> CardPrevi
             )
         )
     name = repo.rsplit("/", 1)[-1] if repo else ""
-    return CardPreview(
+    preview = CardPreview(
         hf_repo_id=repo if "/" in repo else "",
         slug=slug_from_repo(repo) if repo else "",
         name=name,
@@ -230,6 +230,25 @@ def parse_model_card(content: str | bytes, *, hf_repo_id: str = "") -> CardPrevi
         evals=evals,
         warnings=warnings,
     )
+    if _holds_nul(preview.as_dict()):
+        # YAML escapes in quoted strings make NUL characters, which PostgreSQL text and jsonb
+        # cannot hold: importing such a card was a 500.
+        raise Unprocessable(
+            "The model card's front matter holds NUL characters.",
+            fields={"content": ["NUL characters are not allowed."]},
+            code="invalid_model_card",
+        )
+    return preview
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 @transaction.atomic

@@ -113,3 +113,22 @@ def test_dashboard_panels_without_items_render_no_empty_bullets(client, viewer):
     response = client.get("/")
     assert response.status_code == 200
     assert "<li></li>" not in response.content.decode().replace(" ", "").replace("\n", "")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/policy/deployments/a%00b/",
+        "/api/v1/policy/decisions/a%00b",
+        "/api/v1/licenses/MIT%00/",
+        "/deployments/a%00b/",
+    ],
+)
+def test_a_path_with_a_nul_character_is_a_404(api_client: APIClient, admin_user, path):
+    # Found by the API fuzzer on PostgreSQL: text cannot hold NUL, so looking the path's
+    # name up was a DataError (500).
+    api_client.force_login(admin_user)
+    response = api_client.get(path)
+    assert response.status_code == 404
+    if path.startswith("/api/"):
+        assert response.json()["error"]["code"] == "not_found"

@@ -217,6 +217,22 @@ def test_jobs_of_others_are_hidden_from_owners_but_not_auditors(
     assert listing["count"] == 1
 
 
+@pytest.mark.parametrize("value", ["-3.402823466e+38", str(2**63), "0", "1.5", "x"])
+def test_a_model_version_filter_that_cannot_be_an_id_is_400(client, version, credential, value):
+    # Found by the API fuzzer: an id past SQLite's 64-bit range crashed the list (500).
+    response = client.get("/api/v1/provenance/jobs/", {"model_version": value})
+    assert response.status_code == 400, response.content
+    assert "model_version" in response.json()["error"]["fields"]
+
+
+def test_the_model_version_filter_selects_the_jobs_of_that_version(client, version, credential):
+    _post(client, version, upload("png"))
+    mine = client.get("/api/v1/provenance/jobs/", {"model_version": version.pk}).json()
+    assert mine["count"] == 1
+    other = client.get("/api/v1/provenance/jobs/", {"model_version": version.pk + 1000}).json()
+    assert other["count"] == 0
+
+
 def test_verify_endpoint_reports_an_invalid_file_with_its_codes(client, version, credential):
     job_id = _post(client, version, upload("png"), watermark="false").json()["jobs"][0]["id"]
     job = signing_job_run(job_id=job_id)
