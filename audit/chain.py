@@ -61,11 +61,28 @@ def _fast_path_ok(value: Any) -> bool:
     return False
 
 
+def as_doubles(value: Any) -> Any:
+    """``value`` with every integer beyond ±2**53 as the double it stands for.
+
+    RFC 8785 numbers are IEEE doubles, and such an integer can only have been a float when
+    it was hashed (7.5e+23 FLOPs): PostgreSQL's jsonb hands that back as the integer
+    750000000000000000000000, which is the same double again. The offline verifier applies
+    the same rule (steward_client.verify)."""
+    kind = type(value)
+    if kind is int and not -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT:
+        return float(value)
+    if kind is dict:
+        return {key: as_doubles(item) for key, item in value.items()}
+    if kind is list:
+        return [as_doubles(item) for item in value]
+    return value
+
+
 def canonicalize(value: Any) -> bytes:
     """RFC 8785 bytes of any JSON value (fast path when safe, else the ``rfc8785`` library)."""
     if _fast_path_ok(value):
         return _fast_encode(value).encode("utf-8")
-    return rfc8785.dumps(value)
+    return rfc8785.dumps(as_doubles(value))
 
 
 def canonical_bytes(fields: dict[str, Any]) -> bytes:

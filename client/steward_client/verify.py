@@ -66,9 +66,25 @@ class UsageError(Exception):
     pass
 
 
+_MAX_SAFE_INT = 2**53 - 1
+
+
+def _as_doubles(value: Any) -> Any:
+    """Integers beyond ±2**53 as the doubles they stand for: RFC 8785 numbers are doubles,
+    and a server on PostgreSQL exports a float such as 7.5e+23 as 750000000000000000000000
+    (the server hashes by the same rule)."""
+    if type(value) is int and not -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT:
+        return float(value)
+    if isinstance(value, dict):
+        return {key: _as_doubles(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_doubles(item) for item in value]
+    return value
+
+
 def event_hash(event: dict[str, Any]) -> str:
     body = {name: event[name] for name in HASHED_FIELDS}
-    return hashlib.sha256(rfc8785.dumps(body)).hexdigest()
+    return hashlib.sha256(rfc8785.dumps(_as_doubles(body))).hexdigest()
 
 
 def key_id_for(key: Ed25519PublicKey) -> str:

@@ -298,3 +298,17 @@ def test_the_events_api_filters_like_the_explorer(auditor, bearer, some_events):
     assert client.get("/api/v1/audit/events/", {"outcome": "nope"}).status_code == 400
     detail = client.get("/api/v1/audit/events/2/").json()
     assert detail["seq"] == 2 and len(detail["hash"]) == 64
+
+
+def test_an_event_with_a_big_float_verifies_on_the_server_and_offline(
+    run_export, viewer, public_key_file, tmp_path, capsys
+):
+    """Training compute of a model card (7.5e+23 FLOPs): PostgreSQL's jsonb reads it back as
+    an integer; the chain and the offline verifier still hash it as the float it was."""
+    from audit.verification import verify_chain
+
+    record_event(actor=viewer, action="model.created", changes={"training_compute_flops": 7.5e23})
+    assert verify_chain().ok
+    export = run_export("jsonl")
+    code, output = _verify(bundle_path(export), public_key_file, capsys)
+    assert code == 0, output
