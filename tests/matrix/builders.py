@@ -342,6 +342,25 @@ class Ctx:
             actor=self.owner, action="matrix.touched", target=("matrix.thing", 1, "thing")
         )
 
+    def audit_pdf_export(self) -> Any:
+        """A finished PDF export whose bundle holds the report, signed by the current key."""
+        import io
+        import zipfile
+
+        from audit.keys import signing_key
+
+        export = self.audit_export()
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as bundle:
+            bundle.writestr("report.pdf", b"%PDF-1.4\n%%EOF\n")
+        (Path(settings.STEWARD_AUDIT_EXPORT_DIR) / export.bundle_name).write_bytes(
+            buffer.getvalue()
+        )
+        export.format = "pdf"
+        export.manifest = {"key_id": signing_key().key_id}
+        export.save(update_fields=["format", "manifest"])
+        return export
+
     def audit_export(self) -> Any:
         """A finished export whose bundle file exists."""
         from audit.models import JobStatus, ReportExport

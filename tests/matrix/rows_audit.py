@@ -50,4 +50,14 @@ AUDIT: dict[str, Route] = {
     ),
     "audit:export-row": Route("ui", {"GET": Access(200, AUDITORS)}, kwargs=export_kwargs),
     "audit:export-download": Route("ui", {"GET": Access(200, AUDITORS)}, kwargs=export_kwargs),
+    "audit:export-report": Route(
+        "ui",
+        {"GET": Access(200, AUDITORS)},
+        kwargs=lambda ctx: {"pk": ctx.audit_pdf_export().pk},
+    ),
+    "audit:export-key": Route(
+        "ui",
+        {"GET": Access(200, AUDITORS)},
+        kwargs=lambda ctx: {"pk": ctx.audit_pdf_export().pk},
+    ),
 }
