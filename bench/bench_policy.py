@@ -5,11 +5,19 @@ In-process: a realistic deployment (an approved open-weights model, a limited-ri
 with personal data in an EU region: one warning) against the four seeded packs, warm caches.
 Baseline: the same compiled programs evaluated on activations prepared beforehand.
 
-HTTP: gunicorn (gthread) on a free loopback port against the bench database; 32 client
-threads with keep-alive ``http.client`` connections for a fixed duration, first against
-``GET /api/v1/policy/ping`` (token auth, nothing else), then ``POST /api/v1/policy/check``
-(which also stores the decision and its audit event). The load generator shares the 2 cores
-with the server, equally for both runs.
+HTTP: gunicorn (gthread; ``BENCH_POLICY_WORKERS`` × ``BENCH_POLICY_THREADS``, default 2 × 4
+as in config/Procfile) on a free loopback port against the bench database; 32 client threads
+with keep-alive ``http.client`` connections, alternating ``GET /api/v1/policy/ping`` (token
+auth, nothing else) and ``POST /api/v1/policy/check`` (which also stores the decision and its
+audit event, durably) for ``BENCH_POLICY_ROUNDS`` rounds of ``BENCH_POLICY_SECONDS`` each.
+The ratio is the median of the per-round ratios, so both endpoints see the same drift in
+what else the machine runs. The load generator shares the cores with the server.
+
+Because other processes compete for the same two cores, wall-clock figures swing; the CPU
+the server and its database backends spend per request (and the CPU other processes took)
+are reported too: ``ping CPU / check CPU`` is the throughput ratio an otherwise idle machine
+would approach. With 32 closed-loop clients, mean latency = 32 / throughput: the no-op
+endpoint's own floor is printed next to the p99 goal.
 """
 
 from __future__ import annotations
