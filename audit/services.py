@@ -113,18 +113,73 @@ def _placeholders(vendor: str) -> str:
     return ", ".join(f"%s{cast}" if name in _JSON_COLUMNS else "%s" for name in _INSERT_COLUMNS)
 
 
+# The chain head's row lock serialises appends until commit, and a synchronous commit holds
+# it through the write-ahead log flush: every append anywhere would queue behind one disk
+# flush after another (~4 ms here), and no two could share a flush. So on PostgreSQL the
+# appending transaction commits asynchronously (the lock is released as soon as the commit
+# record is in the log buffer) and, right after the commit, a synchronous commit of an
+# unrelated one-row update flushes the log up to and past it: concurrent appenders' flushes
+# group together, and no caller continues before its change and its event are on disk.
+# A crash can only lose a suffix of the log, so what survives is still a gapless chain.
+# The barrier is ``steward_audit_flush()`` (audit migration 0004).
+_LOCK_HEAD_ASYNC = (
+    "SELECT seq, hash, set_config('synchronous_commit', 'off', true) "
+    "FROM audit_chainhead WHERE id = 1 FOR UPDATE"
+)
+
+
+def _flush_barrier(alias: str) -> None:
+    """Wait until the write-ahead log holds everything committed before (see above)."""
+    from django.db import connections
+
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT steward_audit_flush()")
+
+
+def _flush_after_commit(connection: Any) -> None:
+    """Run the durability barrier once after the current transaction commits."""
+    for _sids, func, _robust in connection.run_on_commit:
+        if getattr(func, "steward_flush_barrier", False):
+            return
+    alias = connection.alias
+
+    def barrier() -> None:
+        _flush_barrier(alias)
+
+    barrier.steward_flush_barrier = True  # type: ignore[attr-defined]
+    transaction.on_commit(barrier, using=alias)
+
+
+def _lock_head_async_commit(cursor: Any) -> tuple[int, str]:
+    """``locked_head()`` that also turns this transaction's commit asynchronous (one round
+    trip: it runs for every change)."""
+    cursor.execute(_LOCK_HEAD_ASYNC)
+    row = cursor.fetchone()
+    if row is None:  # the head row is created on first use
+        locked_head()
+        cursor.execute(_LOCK_HEAD_ASYNC)
+        row = cursor.fetchone()
+    return int(row[0]), str(row[1])
+
+
 def _append(fields: dict[str, Any], changes_json: str, context_json: str) -> AuditEvent:
     """Append under the chain head's row lock: no forks, no gaps, even with many writers.
 
     PostgreSQL: ``SELECT ... FOR UPDATE`` on the head row (it re-reads the newest head after
-    waiting), then ONE statement inserts the event and moves the head. SQLite serialises
-    writers itself (IMMEDIATE transactions). Raw SQL: this runs for every change in Steward.
+    waiting), then ONE statement inserts the event and moves the head; the commit is made
+    durable without holding the lock through the log flush (see ``_flush_barrier``).
+    SQLite serialises writers itself (IMMEDIATE transactions). Raw SQL: this runs for every
+    change in Steward.
     """
     connection = transaction.get_connection()
     vendor = connection.vendor
     columns = ", ".join(_INSERT_COLUMNS)
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        seq, prev_hash = locked_head()
+        if vendor == "postgresql":
+            _flush_after_commit(connection)
+            seq, prev_hash = _lock_head_async_commit(cursor)
+        else:
+            seq, prev_hash = locked_head()
         now = timezone.now()
         fields["seq"] = seq + 1
         fields["occurred_at"] = now

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from audit.chain import GENESIS_HASH, canonical_bytes, iter_db_rows
+from audit.chain import GENESIS_HASH, canonical_bytes, iter_db_canonical
 from audit.checkpoints import checkpoint_document, document_problem, published_documents
 from audit.keys import public_keys
 from audit.models import Checkpoint
@@ -107,17 +107,20 @@ def verify_chain(
     count = 0
     prev_hash = GENESIS_HASH
     sha256 = hashlib.sha256
-    walk = iter_db_rows() if events is None else events
+    walk = (
+        iter_db_canonical()
+        if events is None
+        else ((e["seq"], e["prev_hash"], e["hash"], canonical_bytes(e)) for e in events)
+    )
     stop_at = _first_failure(failures)
-    for event in walk:
-        seq = event["seq"]
+    for seq, event_prev_hash, event_hash, payload in walk:
         if stop_at is not None and seq > stop_at[0]:
             break
         expected = 1 if last is None else last + 1
         if seq != expected:
             failures.append((expected, GAP, f"gap: seq {expected} is missing"))
             break
-        if event["prev_hash"] != prev_hash:
+        if event_prev_hash != prev_hash:
             failures.append(
                 (
                     seq,
@@ -126,7 +129,7 @@ def verify_chain(
                 )
             )
             break
-        if sha256(canonical_bytes(event)).hexdigest() != event["hash"]:
+        if sha256(payload).hexdigest() != event_hash:
             failures.append(
                 (
                     seq,
@@ -136,13 +139,13 @@ def verify_chain(
             )
             break
         for document in anchors.get(seq, ()):
-            if document["head_hash"] != event["hash"]:
+            if document["head_hash"] != event_hash:
                 failures.append(
                     (
                         seq,
                         CHECKPOINT_MISMATCH,
                         f"checkpoint mismatch: the event at seq {seq} has hash "
-                        f"{event['hash'][:16]}…, the checkpoint of {document['created_at']} "
+                        f"{event_hash[:16]}…, the checkpoint of {document['created_at']} "
                         f"({document.get('_source', '')}) signed {document['head_hash'][:16]}…: "
                         f"events up to seq {seq} were rewritten",
                     )
@@ -153,7 +156,7 @@ def verify_chain(
                 first = seq
             last = seq
             count += 1
-            prev_hash = event["hash"]
+            prev_hash = event_hash
             continue
         break
     if not failures:

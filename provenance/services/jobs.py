@@ -6,7 +6,6 @@ import datetime as dt
 import hashlib
 import io
 import logging
-import tempfile
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -15,11 +14,10 @@ from typing import Any, BinaryIO, cast
 
 import c2pa
 from django.conf import settings
-from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import InterfaceError, OperationalError, models, transaction
+from django.db import InterfaceError, OperationalError, connection, models, transaction
 from django.utils import timezone
 from PIL import Image
 
@@ -35,6 +33,7 @@ from provenance.models import (
     TrainingMining,
 )
 from provenance.services.credentials import active_credential
+from provenance.services.output import SignedOutput, remove_stale_partials
 from provenance.watermark import get_backend, new_watermark_id, to_hex
 from registry.models import ModelVersion
 
@@ -239,23 +238,31 @@ class JobFailed(Exception):
 def _claim(job_id: int) -> SigningJob | None:
     now = timezone.now()
     stale = now - dt.timedelta(seconds=settings.PROVENANCE_JOB_LEASE_SECONDS)
-    claimed = (
-        SigningJob.objects.filter(pk=job_id)
-        .filter(
-            models.Q(status=JobStatus.QUEUED)
-            # A worker that died mid-sign left this: its lease has run out.
-            | models.Q(status=JobStatus.RUNNING, started_at__lt=stale)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # A claim lost in a database crash only means the job runs again (its finish
+            # checks the claim), so it need not wait for the log flush.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
+        claimed = (
+            SigningJob.objects.filter(pk=job_id)
+            .filter(
+                models.Q(status=JobStatus.QUEUED)
+                # A worker that died mid-sign left this: its lease has run out.
+                | models.Q(status=JobStatus.RUNNING, started_at__lt=stale)
+            )
+            .update(status=JobStatus.RUNNING, started_at=now, attempts=models.F("attempts") + 1)
         )
-        .update(status=JobStatus.RUNNING, started_at=now, attempts=models.F("attempts") + 1)
-    )
     if not claimed:
         return None
-    return SigningJob.objects.select_related("model_version__model").get(pk=job_id)
+    return SigningJob.objects.select_related(
+        "model_version__model", "model_version__current_approval"
+    ).get(pk=job_id)
 
 
 @dataclass
 class SignResult:
-    output: BinaryIO
+    output: SignedOutput
     manifest_bytes: bytes
     manifest_json: dict[str, Any]
     mode: str
@@ -345,11 +352,11 @@ def sign_media(
         algorithm=credential.algorithm,
         tsa_url=settings.PROVENANCE_TSA_URL,
     )
-    output = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller, who closes it
+    output = SignedOutput()  # handed to the caller, who closes it
     try:
         manifest_bytes = manifest.sign_stream(
             source=io.BytesIO(data),
-            dest=output,
+            dest=cast(BinaryIO, output),
             mime=job.mime_type,
             manifest_definition=definition,
             signer=signer,
@@ -369,17 +376,6 @@ def sign_media(
         sign_ms=(signed_at - marked_at) * 1000,
         watermark_note=note,
     )
-
-
-def _file_sha256(handle: BinaryIO) -> tuple[str, int]:
-    handle.seek(0)
-    digest = hashlib.sha256()
-    size = 0
-    while chunk := handle.read(1 << 20):
-        digest.update(chunk)
-        size += len(chunk)
-    handle.seek(0)
-    return digest.hexdigest(), size
 
 
 def _fail(job: SigningJob, attempt: int, reason: str, *, refused: bool = False) -> None:
@@ -448,11 +444,12 @@ def _finish(
     result: SignResult,
     started: float,
 ) -> SigningJob:
-    output_sha, output_size = _file_sha256(result.output)
+    output_sha, output_size = result.output.sha256_and_size()
     base = f"provenance/signed/{job.pk}/{attempt}"
     stem = job.input_name.rsplit(".", 1)[0][:80] or "signed"
     extension = media.FORMATS[job.mime_type].extension
-    output_name = default_storage.save(f"{base}/{stem}{extension}", File(result.output))
+    # Moved into place, not copied, on a filesystem storage (see provenance/services/output.py).
+    output_name = default_storage.save(f"{base}/{stem}{extension}", result.output)
     manifest_name = default_storage.save(f"{base}/{stem}.c2pa", ContentFile(result.manifest_bytes))
     timings = {
         "watermark_ms": round(result.watermark_ms, 2),
@@ -539,6 +536,7 @@ def signing_jobs_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
         .values_list("pk", flat=True)[:1000]
     )
     sent = enqueue_jobs(waiting)
+    remove_stale_partials(settings.PROVENANCE_JOB_LEASE_SECONDS)
     if released or sent:
         logger.info("provenance sweep: released %s dead jobs, enqueued %s", released, sent)
     return {"released": released, "enqueued": sent, "waiting": len(waiting)}

@@ -61,3 +61,27 @@ def test_concurrent_writers_make_a_gapless_fork_free_chain():
     assert len({e["actor_label"] for e in events}) == WRITERS
     report = verify_chain()
     assert report.ok and report.last_seq == kept, report.reason
+
+
+def test_an_append_releases_the_head_before_the_log_flush_yet_is_durable_on_return():
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        with transaction.atomic():
+            record_event(actor="durable", action="test.durable")
+            record_event(actor="durable", action="test.durable")
+            with connection.cursor() as cursor:
+                # The commit does not wait for the disk while holding the chain head...
+                cursor.execute("SHOW synchronous_commit")
+                assert cursor.fetchone()[0] == "off"
+                cursor.execute("SELECT pg_current_wal_insert_lsn()::text")
+                before_commit = cursor.fetchone()[0]
+        with connection.cursor() as cursor:
+            # ...but the log is flushed past the commit before the caller goes on.
+            cursor.execute("SELECT pg_current_wal_flush_lsn() > %s::pg_lsn", [before_commit])
+            assert cursor.fetchone()[0] is True
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"
+    barriers = [q for q in ctx.captured_queries if "steward_audit_flush()" in q["sql"]]
+    assert len(barriers) == 1  # one flush per transaction, however many events
+    assert AuditEvent.objects.filter(action="test.durable").count() == 2

@@ -198,3 +198,29 @@ def test_checkpoints_and_keys_are_published_by_the_api(
     assert keys[0]["key_id"] == checkpoints[0]["key_id"]
     assert keys[0]["public_key_pem"].startswith("-----BEGIN PUBLIC KEY-----")
     assert connection.vendor in ("sqlite", "postgresql")
+
+
+def test_the_verifiers_walk_gives_exactly_the_canonical_bytes_of_every_event():
+    from django.db import transaction
+
+    from audit.chain import canonical_bytes, iter_db_canonical
+    from audit.services import record_event
+
+    tricky = [
+        {"plain": "ascii", "n": 3, "ok": True, "none": None, "list": [1, "two", [3]]},
+        {"float": 1.5, "whole_float": 2.0, "tiny": 1e-7, "third": 1 / 3},
+        {"neg": -(2**53) + 1, "edge": 2**53 - 1, "small": 12345678901234},
+        {"unicode": "é ☃ 𝄞", "ctl": 'a\u0001b\nc\t"q"\\', "\ue000key": 1, "z": 2, "é": 3},
+        {"digits_in_text": "1234567890123456789", "e": "e.E"},
+        {},
+    ]
+    with transaction.atomic():
+        for changes in tricky:
+            record_event(actor="walk", action="test.walk", changes=changes, context={"x": 1.25})
+        record_event(actor="ünï", action="test.walk", target=("a.b", "ø", "label ☃"))
+    expected = [
+        (row["seq"], row["prev_hash"], row["hash"], canonical_bytes(row)) for row in iter_db_rows()
+    ]
+    assert list(iter_db_canonical()) == expected
+    assert list(iter_db_canonical(start_seq=3, end_seq=4)) == expected[2:4]
+    assert verify_chain().ok

@@ -1,0 +1,109 @@
+"""Where a signing job's output is written: hashed as c2pa writes it, and moved (not copied)
+into the media storage.
+
+The signed asset used to be written to an anonymous temporary file, read back whole to hash
+it, then copied into the storage: three passes over every byte besides c2pa's own. Now c2pa
+writes into a temporary file in the storage's own directory tree, which the storage takes
+over with a rename (Django's ``FileSystemStorage`` moves any file that has a
+``temporary_file_path``), and the SHA-256 is computed from the writes themselves as long as
+they arrive in order (they do for every format tried; anything else falls back to reading the
+file once). With another storage backend the file lives in the system's temporary directory
+and the storage copies it, as before.
+
+A worker killed mid-sign leaves its partial file behind: ``remove_stale_partials`` (run by the
+provenance sweep) deletes those older than the job lease.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from django.core.files import File
+from django.core.files.storage import FileSystemStorage, default_storage
+
+PARTIAL_DIR = "provenance/.partial"
+SUFFIX = ".part"
+
+
+def partial_dir() -> Path | None:
+    """The temporary directory next to the stored files (None for non-filesystem storage)."""
+    if not isinstance(default_storage, FileSystemStorage):
+        return None
+    return Path(default_storage.location) / PARTIAL_DIR
+
+
+class SignedOutput(File):  # type: ignore[type-arg]
+    """A writable, seekable file for c2pa's output that knows its SHA-256 and size."""
+
+    def __init__(self) -> None:
+        directory = partial_dir()
+        if directory is not None:
+            directory.mkdir(parents=True, exist_ok=True)
+        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed by close()
+            dir=directory, suffix=SUFFIX, delete=False
+        )
+        super().__init__(handle, name=os.path.basename(handle.name))
+        self._handle = handle
+        self._path = handle.name
+        self._inode = os.fstat(handle.fileno()).st_ino
+        self._sha = hashlib.sha256()
+        self._hashed = 0
+        self._in_order = True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        if self._in_order:
+            if self._handle.tell() == self._hashed:
+                self._sha.update(data)
+                self._hashed += len(data)
+            else:  # a rewrite or a hole: hash the finished file instead
+                self._in_order = False
+        return self._handle.write(data)
+
+    def temporary_file_path(self) -> str:
+        return self._path
+
+    def sha256_and_size(self) -> tuple[str, int]:
+        self._handle.flush()
+        size = os.fstat(self._handle.fileno()).st_size
+        if self._in_order and self._hashed == size:
+            return self._sha.hexdigest(), size
+        self._handle.seek(0)
+        digest = hashlib.sha256()
+        while chunk := self._handle.read(1 << 20):
+            digest.update(chunk)
+        self._handle.seek(0)
+        return digest.hexdigest(), size
+
+    def close(self) -> None:
+        """Close, and delete the temporary file unless the storage has taken it over."""
+        if not self.closed:
+            super().close()
+        with contextlib.suppress(OSError):
+            if os.stat(self._path).st_ino == self._inode:
+                os.unlink(self._path)
+
+    def __enter__(self) -> SignedOutput:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def remove_stale_partials(older_than_seconds: float) -> int:
+    """Delete partial outputs left by workers that died mid-sign."""
+    directory = partial_dir()
+    if directory is None or not directory.is_dir():
+        return 0
+    cutoff = time.time() - older_than_seconds
+    removed = 0
+    for path in directory.glob(f"*{SUFFIX}"):
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+    return removed
