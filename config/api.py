@@ -13,7 +13,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
-from rest_framework import exceptions
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -21,6 +22,18 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from config.exceptions import DomainError
 
 logger = logging.getLogger(__name__)
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "format": "uri"},
+            {"type": "string", "maxLength": 0, "description": "empty when unknown"},
+        ]
+    }
+)
+class OptionalURLField(serializers.URLField):
+    """A URL that may be blank: the schema must admit "" too, or clients reject the data."""
 
 
 class Pagination(PageNumberPagination):

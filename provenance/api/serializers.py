@@ -5,7 +5,7 @@ from typing import Any
 from django.urls import reverse
 from rest_framework import serializers
 
-from provenance.models import SigningJob, TrainingMining
+from provenance.models import ManifestMode, SigningJob, TrainingMining
 
 
 class SignRequestSerializer(serializers.Serializer[None]):
@@ -44,6 +44,10 @@ class ModelVersionRefSerializer(serializers.Serializer[None]):
 
 
 class SigningJobSerializer(serializers.ModelSerializer[SigningJob]):
+    # Blank until the job has signed (then "embedded" or "sidecar").
+    manifest_mode = serializers.ChoiceField(
+        choices=ManifestMode.choices, allow_blank=True, read_only=True
+    )
     model_version = ModelVersionRefSerializer(read_only=True)
     requester = serializers.CharField(source="requester.username", read_only=True)
     credential = serializers.CharField(source="credential.name", read_only=True, allow_null=True)

@@ -5,6 +5,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.api import OptionalURLField
 from registry.licensing import plain_obligations
 from registry.models import (
     Access,
@@ -27,8 +28,11 @@ from registry.services import CONDITION_KEYS
 
 
 class LicenseSerializer(serializers.ModelSerializer[License]):
+    acceptable_use_policy_url = OptionalURLField(read_only=True)
+    source_url = OptionalURLField(read_only=True)
     obligations_in_plain_words = serializers.SerializerMethodField()
-    model_count = serializers.IntegerField(read_only=True, required=False)
+    # Annotated only on the licence list; elsewhere null rather than missing.
+    model_count = serializers.SerializerMethodField()
 
     class Meta:
         model = License
@@ -53,6 +57,10 @@ class LicenseSerializer(serializers.ModelSerializer[License]):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_obligations_in_plain_words(self, obj: License) -> list[str]:
         return plain_obligations(obj)
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_model_count(self, obj: License) -> int | None:
+        return getattr(obj, "model_count", None)
 
 
 class LicenseBriefSerializer(serializers.ModelSerializer[License]):
@@ -123,6 +131,8 @@ class ApprovalSerializer(serializers.ModelSerializer[Approval]):
 
 
 class EvalResultSerializer(serializers.ModelSerializer[EvalResult]):
+    evidence_url = OptionalURLField(read_only=True)
+
     class Meta:
         model = EvalResult
         fields = [
@@ -246,6 +256,11 @@ class ModelSerializer(serializers.ModelSerializer[AIModel]):
 
 
 class ModelDetailSerializer(ModelSerializer):
+    model_card_url = OptionalURLField(read_only=True)
+    # Blank until declared (then the class is presumed from training compute).
+    eu_ai_act_class = serializers.ChoiceField(
+        choices=EUAIActClass.choices, allow_blank=True, read_only=True
+    )
     license = LicenseSerializer(read_only=True)  # type: ignore[assignment]
     versions = VersionDetailSerializer(many=True, read_only=True)
 
