@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from config.jobs import JobStatus
+
 
 class ActorType(models.TextChoices):
     USER = "user", "User"
@@ -57,13 +59,6 @@ class ChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"head #{self.seq}"
-
-
-class JobStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
 
 
 class ChainVerification(models.Model):

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from config.jobs import JobStatus
+
 
 class Jurisdiction(models.TextChoices):
     EU = "EU", "EU / EEA"
@@ -322,11 +324,7 @@ class Decision(models.Model):
 class ReevaluationJob(models.Model):
     """A re-evaluation of deployments run by a worker (job-row pattern, see DESIGN.md)."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
+    Status = JobStatus
 
     reason = models.CharField(max_length=200)
     model_version = models.ForeignKey(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from config.jobs import JobStatus
+
 
 class SigningAlgorithm(models.TextChoices):
     ES256 = "ES256", "ECDSA P-256 / SHA-256"
@@ -51,13 +53,6 @@ class SigningCredential(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class JobStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
 
 
 class ManifestMode(models.TextChoices):
