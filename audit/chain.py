@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -84,6 +83,11 @@ def canonicalize(value: Any) -> bytes:
     if _fast_path_ok(value):
         return _fast_encode(value).encode("utf-8")
     return rfc8785.dumps(as_doubles(value))
+
+
+def canonical_text(value: Any) -> str:
+    """RFC 8785 text of a JSON value: what the audit table's JSON columns store."""
+    return canonicalize(value).decode("utf-8")
 
 
 def canonical_bytes(fields: dict[str, Any]) -> bytes:
@@ -207,86 +211,5 @@ def iter_db_rows(
                         when = when.replace(tzinfo=UTC)
                     values[time_at] = format_time(when)
                     yield dict(zip(names, values, strict=True))
-        finally:
-            cursor.close()
-
-
-# --- The verifier's walk over the database ---------------------------------------------------
-# Verification re-derives every event's canonical bytes. Building a dict per row, letting the
-# driver parse the JSON columns, converting timestamps to datetimes and back, then checking
-# the whole body for the fast path cost ~30 µs a row; hashing them costs under 1 µs. On
-# PostgreSQL the walk below takes the JSON columns as text and the timestamp already in the
-# canonical format, and assembles the bytes member by member in the (fixed) key order RFC 8785
-# gives the hashed fields. ``canonical_bytes`` stays the definition: tests hold the two equal.
-
-_encode_str = json.encoder.encode_basestring  # type: ignore[attr-defined]  # C, as _fast_encode
-_BIG_INT = re.compile(r"\d{16}")
-
-
-class _FloatSeen(Exception):
-    pass
-
-
-def _no_float(text: str) -> float:
-    raise _FloatSeen
-
-
-def _json_member(text: str | None) -> str:
-    """Canonical JSON of a JSON column given as text (fast path when provably safe)."""
-    if text is None:
-        return "null"
-    if text.isascii() and not _BIG_INT.search(text):
-        try:
-            return _fast_encode(json.loads(text, parse_float=_no_float))  # type: ignore[no-any-return]
-        except _FloatSeen:
-            pass
-    return canonicalize(json.loads(text)).decode("utf-8")
-
-
-_PG_SELECT = (
-    "SELECT seq, prev_hash, hash, action, actor_id, actor_label, actor_type, changes::text, "
-    "context::text, to_char(occurred_at AT TIME ZONE 'UTC', "
-    '\'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\'), outcome, target_id, target_label, target_type '
-    "FROM audit_auditevent WHERE seq >= %s"
-)
-
-
-def _pg_canonical(row: tuple[Any, ...]) -> bytes:
-    (seq, prev_hash, _hash, action, actor_id, actor_label, actor_type, changes, context,
-     occurred_at, outcome, target_id, target_label, target_type) = row  # fmt: skip
-    enc = _encode_str
-    return (
-        f'{{"action":{enc(action)},"actor_id":{enc(actor_id)},"actor_label":{enc(actor_label)},'
-        f'"actor_type":{enc(actor_type)},"changes":{_json_member(changes)},'
-        f'"context":{_json_member(context)},"occurred_at":{enc(occurred_at)},'
-        f'"outcome":{enc(outcome)},"prev_hash":{enc(prev_hash)},"seq":{int(seq)},'
-        f'"target_id":{enc(target_id)},"target_label":{enc(target_label)},'
-        f'"target_type":{enc(target_type)}}}'
-    ).encode()
-
-
-def iter_db_canonical(
-    start_seq: int = 1, end_seq: int | None = None, chunk_size: int = 5000
-) -> Iterator[tuple[int, str, str, bytes]]:
-    """(seq, prev_hash, hash, canonical bytes) of the stored events in ``seq`` order."""
-    from django.db import connection, transaction
-
-    if connection.vendor != "postgresql":
-        for event in iter_db_rows(start_seq, end_seq, chunk_size):
-            yield event["seq"], event["prev_hash"], event["hash"], canonical_bytes(event)
-        return
-    sql = _PG_SELECT
-    params: list[Any] = [start_seq]
-    if end_seq is not None:
-        sql += " AND seq <= %s"
-        params.append(end_seq)
-    sql += " ORDER BY seq"
-    with transaction.atomic():
-        cursor = connection.chunked_cursor()
-        try:
-            cursor.execute(sql, params)
-            while rows := cursor.fetchmany(chunk_size):
-                for row in rows:
-                    yield row[0], row[1], row[2], _pg_canonical(row)
         finally:
             cursor.close()

@@ -8,6 +8,8 @@ import django_filters
 from django import forms
 from django.db import DatabaseError, transaction
 from django.db.models import Q, QuerySet
+from django.db.models.fields.json import KT
+from django.db.models.lookups import Exact
 
 from audit.models import ActorType, AuditEvent, Outcome
 from config.filters import UtcIsoDateTimeFilter
@@ -59,7 +61,8 @@ class AuditEventFilterSet(django_filters.FilterSet):
 
     def filter_model(self, qs: QuerySet[AuditEvent], name: str, value: str) -> QuerySet[AuditEvent]:
         value = value.strip()
-        match = Q(changes__model=value) | Q(context__model=value)
+        # The JSON columns are PostgreSQL ``json`` (canonical text): compare as text.
+        match = _json_key_is("model", value)
         match |= _registry_targets(value)
         return qs.filter(match)
 
@@ -69,9 +72,13 @@ class AuditEventFilterSet(django_filters.FilterSet):
         value = value.strip()
         return qs.filter(
             Q(target_type__endswith=".deployment", target_id=value)
-            | Q(changes__deployment=value)
-            | Q(context__deployment=value)
+            | _json_key_is("deployment", value)
         )
+
+
+def _json_key_is(key: str, value: str) -> Q:
+    """Events whose ``changes`` or ``context`` has ``key`` equal to the string ``value``."""
+    return Q(Exact(KT(f"changes__{key}"), value)) | Q(Exact(KT(f"context__{key}"), value))
 
 
 def _registry_targets(value: str) -> Q:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from audit.fields import CanonicalJSONField
 from config.jobs import JobStatus
 
 
@@ -36,8 +37,8 @@ class AuditEvent(models.Model):
     target_type = models.CharField(max_length=100, blank=True, db_index=True)
     target_id = models.CharField(max_length=100, blank=True)
     target_label = models.CharField(max_length=300, blank=True)
-    changes = models.JSONField(default=dict, blank=True)
-    context = models.JSONField(default=dict, blank=True)
+    changes = CanonicalJSONField(default=dict, blank=True)
+    context = CanonicalJSONField(default=dict, blank=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.SUCCESS)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)

@@ -10,7 +10,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
-from audit.chain import HASHED_FIELDS, event_hash
+from audit.chain import HASHED_FIELDS, canonical_text, event_hash
 from audit.checkpoints import locked_head
 from audit.context import current_context
 from audit.models import (
@@ -96,11 +96,12 @@ def record_event(
         "prev_hash": "",
     }
     # Serialised before taking the lock, which is held for as short a time as possible. The
-    # loads() gives the plain JSON values (dates as strings...) that the hash covers.
-    changes_json = json.dumps(changes or {}, cls=DjangoJSONEncoder)
-    context_json = json.dumps(ctx, cls=DjangoJSONEncoder)
-    fields["changes"] = json.loads(changes_json)
-    fields["context"] = json.loads(context_json)
+    # loads() gives the plain JSON values (dates as strings...) that the hash covers; the
+    # columns store their canonical text, the bytes the hash covers (see CanonicalJSONField).
+    fields["changes"] = json.loads(json.dumps(changes or {}, cls=DjangoJSONEncoder))
+    fields["context"] = json.loads(json.dumps(ctx, cls=DjangoJSONEncoder))
+    changes_json = canonical_text(fields["changes"])
+    context_json = canonical_text(fields["context"])
     return _append(fields, changes_json, context_json)
 
 
@@ -109,7 +110,7 @@ _JSON_COLUMNS = ("changes", "context")
 
 
 def _placeholders(vendor: str) -> str:
-    cast = "::jsonb" if vendor == "postgresql" else ""
+    cast = "::json" if vendor == "postgresql" else ""
     return ", ".join(f"%s{cast}" if name in _JSON_COLUMNS else "%s" for name in _INSERT_COLUMNS)
 
 

@@ -8,10 +8,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from audit.chain import GENESIS_HASH, canonical_bytes, iter_db_canonical
+from django.db import connection
+
+from audit import pgverify
+from audit.chain import GENESIS_HASH, canonical_bytes, iter_db_rows
 from audit.checkpoints import checkpoint_document, document_problem, published_documents
 from audit.keys import public_keys
-from audit.models import Checkpoint
+from audit.models import AuditEvent, Checkpoint
 
 HASH_MISMATCH = "hash_mismatch"
 LINK_MISMATCH = "link_mismatch"
@@ -49,6 +52,75 @@ class VerifyReport:
 
 def _first_failure(failures: list[tuple[int, str, str]]) -> tuple[int, str, str] | None:
     return min(failures, key=lambda item: item[0]) if failures else None
+
+
+_REASONS = {
+    GAP: "gap: seq {seq} is missing",
+    LINK_MISMATCH: "link mismatch: prev_hash does not match the previous event's hash",
+    HASH_MISMATCH: "hash mismatch: the event's content was changed after it was written",
+}
+
+
+def _checkpoint_reason(seq: int, event_hash: str, document: dict[str, Any]) -> str:
+    return (
+        f"checkpoint mismatch: the event at seq {seq} has hash {event_hash[:16]}…, the "
+        f"checkpoint of {document['created_at']} ({document.get('_source', '')}) signed "
+        f"{document['head_hash'][:16]}…: events up to seq {seq} were rewritten"
+    )
+
+
+def _python_walk(
+    walk: Iterable[tuple[int, str, str, bytes]],
+    anchors: dict[int, list[dict[str, Any]]],
+    stop_at: tuple[int, str, str] | None,
+    failures: list[tuple[int, str, str]],
+) -> int | None:
+    """Check (seq, prev_hash, hash, canonical bytes) in seq order; append the first failure
+    to ``failures`` and return the last seq of the good prefix."""
+    last: int | None = None
+    prev_hash = GENESIS_HASH
+    sha256 = hashlib.sha256
+    for seq, event_prev_hash, event_hash, payload in walk:
+        if stop_at is not None and seq > stop_at[0]:
+            break
+        expected = 1 if last is None else last + 1
+        if seq != expected:
+            failures.append((expected, GAP, _REASONS[GAP].format(seq=expected)))
+            break
+        if event_prev_hash != prev_hash:
+            failures.append((seq, LINK_MISMATCH, _REASONS[LINK_MISMATCH]))
+            break
+        if sha256(payload).hexdigest() != event_hash:
+            failures.append((seq, HASH_MISMATCH, _REASONS[HASH_MISMATCH]))
+            break
+        wrong = [d for d in anchors.get(seq, ()) if d["head_hash"] != event_hash]
+        if wrong:
+            failures.append(
+                (seq, CHECKPOINT_MISMATCH, _checkpoint_reason(seq, event_hash, wrong[0]))
+            )
+            break
+        last = seq
+        prev_hash = event_hash
+    return last
+
+
+def _database_walk(
+    anchors: dict[int, list[dict[str, Any]]], failures: list[tuple[int, str, str]]
+) -> int | None:
+    """The same checks run by PostgreSQL over the stored events (``audit.pgverify``)."""
+    signed = {seq: [d["head_hash"] for d in documents] for seq, documents in anchors.items()}
+    broken, kind, last = pgverify.first_failure(signed)
+    if kind == pgverify.GAP:
+        failures.append((broken, GAP, _REASONS[GAP].format(seq=broken)))
+    elif kind == pgverify.LINK:
+        failures.append((broken, LINK_MISMATCH, _REASONS[LINK_MISMATCH]))
+    elif kind == pgverify.HASH:
+        failures.append((broken, HASH_MISMATCH, _REASONS[HASH_MISMATCH]))
+    elif kind:
+        stored = AuditEvent.objects.filter(seq=broken).values_list("hash", flat=True).get()
+        wrong = [d for d in anchors[broken] if d["head_hash"] != stored]
+        failures.append((broken, CHECKPOINT_MISMATCH, _checkpoint_reason(broken, stored, wrong[0])))
+    return last
 
 
 def verify_chain(
@@ -102,63 +174,17 @@ def verify_chain(
             break
         previous = cp.checkpoint_hash
 
-    first: int | None = None
-    last: int | None = None
-    count = 0
-    prev_hash = GENESIS_HASH
-    sha256 = hashlib.sha256
-    walk = (
-        iter_db_canonical()
-        if events is None
-        else ((e["seq"], e["prev_hash"], e["hash"], canonical_bytes(e)) for e in events)
-    )
     stop_at = _first_failure(failures)
-    for seq, event_prev_hash, event_hash, payload in walk:
-        if stop_at is not None and seq > stop_at[0]:
-            break
-        expected = 1 if last is None else last + 1
-        if seq != expected:
-            failures.append((expected, GAP, f"gap: seq {expected} is missing"))
-            break
-        if event_prev_hash != prev_hash:
-            failures.append(
-                (
-                    seq,
-                    LINK_MISMATCH,
-                    "link mismatch: prev_hash does not match the previous event's hash",
-                )
-            )
-            break
-        if sha256(payload).hexdigest() != event_hash:
-            failures.append(
-                (
-                    seq,
-                    HASH_MISMATCH,
-                    "hash mismatch: the event's content was changed after it was written",
-                )
-            )
-            break
-        for document in anchors.get(seq, ()):
-            if document["head_hash"] != event_hash:
-                failures.append(
-                    (
-                        seq,
-                        CHECKPOINT_MISMATCH,
-                        f"checkpoint mismatch: the event at seq {seq} has hash "
-                        f"{event_hash[:16]}…, the checkpoint of {document['created_at']} "
-                        f"({document.get('_source', '')}) signed {document['head_hash'][:16]}…: "
-                        f"events up to seq {seq} were rewritten",
-                    )
-                )
-                break
-        else:
-            if first is None:
-                first = seq
-            last = seq
-            count += 1
-            prev_hash = event_hash
-            continue
-        break
+    if events is None and connection.vendor == "postgresql":
+        last = _database_walk(anchors, failures)
+    else:
+        rows = iter_db_rows() if events is None else events
+        walk = ((e["seq"], e["prev_hash"], e["hash"], canonical_bytes(e)) for e in rows)
+        last = _python_walk(walk, anchors, stop_at, failures)
+    if stop_at is not None and last is not None:
+        last = min(last, stop_at[0])
+    # A good prefix starts at seq 1 and has no gap.
+    first, count = (1, last) if last else (None, 0)
     if not failures:
         beyond = [seq for seq in anchors if last is None or seq > last]
         if beyond:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -72,7 +71,7 @@ def generate_chain(n: int) -> None:
     """Replace the audit tables' contents with a valid chain of ``n`` events."""
     from django.db import connection, transaction
 
-    from audit.chain import GENESIS_HASH, HASHED_FIELDS, event_hash
+    from audit.chain import GENESIS_HASH, HASHED_FIELDS, canonical_text, event_hash
 
     purge_audit_tables()
     columns = [*HASHED_FIELDS, "hash"]
@@ -89,7 +88,7 @@ def generate_chain(n: int) -> None:
             rows.append(
                 [
                     *(
-                        json.dumps(fields[c]) if c in ("changes", "context") else fields[c]
+                        canonical_text(fields[c]) if c in ("changes", "context") else fields[c]
                         for c in HASHED_FIELDS
                     ),
                     prev,

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import call_command
 from django.db import connection
 
-from audit.chain import GENESIS_HASH, event_hash, iter_db_rows
+from audit.chain import GENESIS_HASH, canonical_bytes, canonicalize, event_hash, iter_db_rows
 from audit.checkpoints import checkpoint_path, published_documents
 from audit.keys import signing_key
 from audit.verification import verify_chain
@@ -200,27 +200,67 @@ def test_checkpoints_and_keys_are_published_by_the_api(
     assert connection.vendor in ("sqlite", "postgresql")
 
 
-def test_the_verifiers_walk_gives_exactly_the_canonical_bytes_of_every_event():
+TRICKY_CHANGES = [
+    {"plain": "ascii", "n": 3, "ok": True, "none": None, "list": [1, "two", [3]]},
+    {"float": 1.5, "whole_float": 2.0, "tiny": 1e-7, "third": 1 / 3, "big": 7.5e23},
+    {"neg": -(2**53) + 1, "edge": 2**53 - 1, "small": 12345678901234},
+    {"unicode": "é ☃ 𝄞", "ctl": 'a\u0001b\nc\t"q"\\\x7f\u2028/', "\ue000key": 1, "z": 2, "é": 3},
+    {"digits_in_text": "1234567890123456789", "e": "e.E"},
+    {"controls": "".join(chr(c) for c in range(1, 32)), "": "empty key"},
+    {},
+]
+
+
+def _record_tricky_events() -> None:
     from django.db import transaction
 
-    from audit.chain import canonical_bytes, iter_db_canonical
     from audit.services import record_event
 
-    tricky = [
-        {"plain": "ascii", "n": 3, "ok": True, "none": None, "list": [1, "two", [3]]},
-        {"float": 1.5, "whole_float": 2.0, "tiny": 1e-7, "third": 1 / 3},
-        {"neg": -(2**53) + 1, "edge": 2**53 - 1, "small": 12345678901234},
-        {"unicode": "é ☃ 𝄞", "ctl": 'a\u0001b\nc\t"q"\\', "\ue000key": 1, "z": 2, "é": 3},
-        {"digits_in_text": "1234567890123456789", "e": "e.E"},
-        {},
-    ]
     with transaction.atomic():
-        for changes in tricky:
+        for changes in TRICKY_CHANGES:
             record_event(actor="walk", action="test.walk", changes=changes, context={"x": 1.25})
-        record_event(actor="ünï", action="test.walk", target=("a.b", "ø", "label ☃"))
-    expected = [
-        (row["seq"], row["prev_hash"], row["hash"], canonical_bytes(row)) for row in iter_db_rows()
-    ]
-    assert list(iter_db_canonical()) == expected
-    assert list(iter_db_canonical(start_seq=3, end_seq=4)) == expected[2:4]
+        record_event(actor='ünï "q"\\', action="test.walk", target=("a.b", "ø\t", "label ☃"))
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_postgresql_rebuilds_exactly_the_canonical_bytes_of_every_event():
+    """The set-based verifier's SQL (audit.pgverify) against the definition, canonical_bytes."""
+    from audit.pgverify import CANONICAL_SQL
+
+    _record_tricky_events()
+    expected = [(row["seq"], canonical_bytes(row)) for row in iter_db_rows()]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT seq, convert_to({CANONICAL_SQL}, 'UTF8') FROM audit_auditevent ORDER BY seq"  # noqa: S608
+        )
+        rebuilt = [(seq, bytes(data)) for seq, data in cursor.fetchall()]
+    assert rebuilt == expected
     assert verify_chain().ok
+
+
+def test_tricky_values_verify_and_an_edit_inside_a_json_column_is_found():
+    _record_tricky_events()
+    assert verify_chain().ok
+    tamper_sql(
+        "UPDATE audit_auditevent SET changes = %s WHERE seq = 4",
+        ['{"ctl":"changed","unicode":"é ☃ 𝄞","z":2,"é":3,"\ue000key":1}'],
+    )
+    report = verify_chain()
+    assert (report.ok, report.broken_seq, report.problem) == (False, 4, "hash_mismatch")
+    assert report.last_seq == 3
+
+
+def test_json_spelled_otherwise_but_equal_still_verifies():
+    """Rows from before the JSON columns kept canonical text hold jsonb's spelling (spaces,
+    its own key order): the set-based check flags them, the definition clears them."""
+    _record_tricky_events()
+    for row in list(iter_db_rows(2, 5)):
+        context = dict(reversed(list(row["context"].items())))
+        respelled = json.dumps(context, indent=1).replace("1.25", "1.250")
+        assert respelled.encode() != canonicalize(context)
+        tamper_sql(
+            "UPDATE audit_auditevent SET context = %s WHERE seq = %s", [respelled, row["seq"]]
+        )
+    report = verify_chain()
+    assert report.ok, report.reason
+    assert report.count == len(TRICKY_CHANGES) + 1
