@@ -1,9 +1,9 @@
-"""Small sample files of every format, generated offline (Pillow, wave, OpenCV, by hand)."""
+"""Small sample files of every format: generated offline (Pillow, wave, OpenCV, by hand), or
+read from fixtures/ for the codecs nothing here encodes (HEIC, M4A, MP3)."""
 
 from __future__ import annotations
 
 import io
-import struct
 import tempfile
 import wave
 from pathlib import Path
@@ -46,11 +46,6 @@ def wav_bytes() -> bytes:
         t = np.arange(4000) / 8000
         out.writeframes((np.sin(2 * np.pi * 440 * t) * 8000).astype("<i2").tobytes())
     return buffer.getvalue()
-
-
-def mp3_bytes(frames: int = 20) -> bytes:
-    """Silent MPEG-1 Layer III frames (FF FB 90 64: 128 kbit/s, 44.1 kHz, 417-byte frames)."""
-    return (bytes([0xFF, 0xFB, 0x90, 0x64]) + bytes(413)) * frames
 
 
 def pdf_bytes() -> bytes:
@@ -98,112 +93,13 @@ def mov_bytes() -> bytes:
     return _video(".mov")
 
 
-def _box(kind: bytes, payload: bytes) -> bytes:
-    return struct.pack(">I", 8 + len(payload)) + kind + payload
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def _full_box(kind: bytes, version: int, flags: int, payload: bytes) -> bytes:
-    return _box(kind, bytes([version]) + flags.to_bytes(3, "big") + payload)
-
-
-_MATRIX = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
-
-
-def m4a_bytes() -> bytes:
-    """A structurally valid ISO-BMFF audio file (brand M4A, one AAC track with no samples).
-
-    No AAC encoder is available offline, so the track is empty: c2pa hashes boxes, not audio.
-    """
-    ftyp = _box(b"ftyp", b"M4A " + struct.pack(">I", 0) + b"M4A mp42isom")
-    mvhd = _full_box(
-        b"mvhd",
-        0,
-        0,
-        struct.pack(">IIII", 0, 0, 1000, 0)
-        + struct.pack(">IH", 0x00010000, 0x0100)
-        + bytes(10)
-        + _MATRIX
-        + bytes(24)
-        + struct.pack(">I", 2),
-    )
-    tkhd = _full_box(
-        b"tkhd",
-        0,
-        7,
-        struct.pack(">IIIII", 0, 0, 1, 0, 0)
-        + bytes(8)
-        + struct.pack(">hhH", 0, 0, 0x0100)
-        + bytes(2)
-        + _MATRIX
-        + struct.pack(">II", 0, 0),
-    )
-    mdhd = _full_box(
-        b"mdhd", 0, 0, struct.pack(">IIII", 0, 0, 44100, 0) + struct.pack(">HH", 0x55C4, 0)
-    )
-    hdlr = _full_box(b"hdlr", 0, 0, struct.pack(">I", 0) + b"soun" + bytes(12) + b"SoundHandler\0")
-    smhd = _full_box(b"smhd", 0, 0, bytes(4))
-    dinf = _box(
-        b"dinf", _full_box(b"dref", 0, 0, struct.pack(">I", 1) + _full_box(b"url ", 0, 1, b""))
-    )
-    mp4a = _box(
-        b"mp4a",
-        bytes(6)
-        + struct.pack(">H", 1)
-        + bytes(8)
-        + struct.pack(">HHHH", 2, 16, 0, 0)
-        + struct.pack(">I", 44100 << 16),
-    )
-    stbl = _box(
-        b"stbl",
-        _full_box(b"stsd", 0, 0, struct.pack(">I", 1) + mp4a)
-        + _full_box(b"stts", 0, 0, struct.pack(">I", 0))
-        + _full_box(b"stsc", 0, 0, struct.pack(">I", 0))
-        + _full_box(b"stsz", 0, 0, struct.pack(">II", 0, 0))
-        + _full_box(b"stco", 0, 0, struct.pack(">I", 0)),
-    )
-    trak = _box(b"trak", tkhd + _box(b"mdia", mdhd + hdlr + _box(b"minf", smhd + dinf + stbl)))
-    return ftyp + _box(b"moov", mvhd + trak) + _box(b"mdat", bytes(64))
-
-
-def heic_bytes() -> bytes:
-    """A HEIF container (brand heic) with one hvc1 image item.
-
-    No HEVC encoder is available offline: the item's payload is a placeholder, not a real
-    HEVC bitstream. c2pa signs and validates the container (boxes), which this exercises.
-    """
-    ftyp = _box(b"ftyp", b"heic" + struct.pack(">I", 0) + b"mif1heic")
-    payload = b"\0\0\0\x10\x26\x01" + bytes(14)
-
-    def meta(offset: int) -> bytes:
-        hdlr = _full_box(b"hdlr", 0, 0, struct.pack(">I", 0) + b"pict" + bytes(12) + b"\0")
-        pitm = _full_box(b"pitm", 0, 0, struct.pack(">H", 1))
-        iloc = _full_box(
-            b"iloc",
-            0,
-            0,
-            bytes([0x44, 0x00])
-            + struct.pack(">H", 1)
-            + struct.pack(">HHH", 1, 0, 1)
-            + struct.pack(">II", offset, len(payload)),
-        )
-        iinf = _full_box(
-            b"iinf",
-            0,
-            0,
-            struct.pack(">H", 1) + _full_box(b"infe", 2, 0, struct.pack(">HH", 1, 0) + b"hvc1\0"),
-        )
-        ipco = _box(
-            b"ipco",
-            _box(b"hvcC", bytes([1]) + bytes(22))
-            + _full_box(b"ispe", 0, 0, struct.pack(">II", 64, 48)),
-        )
-        ipma = _full_box(
-            b"ipma", 0, 0, struct.pack(">I", 1) + struct.pack(">HB", 1, 2) + bytes([0x81, 0x02])
-        )
-        return _full_box(b"meta", 0, 0, hdlr + pitm + iloc + iinf + _box(b"iprp", ipco + ipma))
-
-    first = meta(0)
-    return ftyp + meta(len(ftyp) + len(first) + 8) + _box(b"mdat", payload)
+def fixture_bytes(name: str) -> bytes:
+    """A real encoded file from tests/provenance/fixtures (see generate.py there): HEVC, AAC
+    and MP3 have no encoder in Steward's environment."""
+    return (FIXTURES / name).read_bytes()
 
 
 def bmp_bytes() -> bytes:
@@ -218,12 +114,12 @@ SAMPLES = {
     "tiff": ("gen.tif", "image/tiff", lambda: image_bytes("TIFF")),
     "gif": ("gen.gif", "image/gif", lambda: image_bytes("GIF")),
     "avif": ("gen.avif", "image/avif", lambda: image_bytes("AVIF", quality=80)),
-    "heic": ("gen.heic", "image/heic", heic_bytes),
+    "heic": ("gen.heic", "image/heic", lambda: fixture_bytes("sample.heic")),
     "mp4": ("gen.mp4", "video/mp4", mp4_bytes),
     "mov": ("gen.mov", "video/quicktime", mov_bytes),
-    "mp3": ("gen.mp3", "audio/mpeg", mp3_bytes),
+    "mp3": ("gen.mp3", "audio/mpeg", lambda: fixture_bytes("sample.mp3")),
     "wav": ("gen.wav", "audio/wav", wav_bytes),
-    "m4a": ("gen.m4a", "audio/mp4", m4a_bytes),
+    "m4a": ("gen.m4a", "audio/mp4", lambda: fixture_bytes("sample.m4a")),
     "pdf": ("gen.pdf", "application/pdf", pdf_bytes),
     "bmp": ("gen.bmp", "image/bmp", bmp_bytes),
 }
