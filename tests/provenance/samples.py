@@ -1,5 +1,5 @@
 """Small sample files of every format: generated offline (Pillow, wave, OpenCV, by hand), or
-read from fixtures/ for the codecs nothing here encodes (HEIC, M4A, MP3)."""
+read from fixtures/ for the codecs nothing here encodes (HEIC, M4A, MP3, FLAC, Ogg)."""
 
 from __future__ import annotations
 
@@ -97,8 +97,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def fixture_bytes(name: str) -> bytes:
-    """A real encoded file from tests/provenance/fixtures (see generate.py there): HEVC, AAC
-    and MP3 have no encoder in Steward's environment."""
+    """A real encoded file from tests/provenance/fixtures (see generate.py there): HEVC, AAC,
+    MP3, FLAC and Opus have no encoder in Steward's environment."""
     return (FIXTURES / name).read_bytes()
 
 
@@ -120,6 +120,8 @@ SAMPLES = {
     "mp3": ("gen.mp3", "audio/mpeg", lambda: fixture_bytes("sample.mp3")),
     "wav": ("gen.wav", "audio/wav", wav_bytes),
     "m4a": ("gen.m4a", "audio/mp4", lambda: fixture_bytes("sample.m4a")),
+    "flac": ("gen.flac", "audio/flac", lambda: fixture_bytes("sample.flac")),
+    "ogg": ("gen.ogg", "audio/ogg", lambda: fixture_bytes("sample.ogg")),
     "pdf": ("gen.pdf", "application/pdf", pdf_bytes),
     "bmp": ("gen.bmp", "image/bmp", bmp_bytes),
 }
