@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -30,6 +32,17 @@ from config.exceptions import DomainError
 logger = logging.getLogger(__name__)
 
 Target = models.Model | tuple[str, Any, str] | None
+
+
+@dataclass(frozen=True)
+class RowInsert:
+    """The changed row's own ``INSERT ... RETURNING <primary key>`` (or a plain ``INSERT`` where
+    the database cannot return columns), handed to ``record_event`` so that on PostgreSQL it
+    runs in the same round trip as the chain head lock. Its new primary key becomes the
+    event's target id (give the target as ``(type, None, label)``)."""
+
+    sql: str
+    params: Sequence[Any]
 
 
 def _actor_fields(actor: Any) -> tuple[str, str, str]:
@@ -67,6 +80,7 @@ def record_event(
     changes: dict[str, Any] | None = None,
     outcome: str = Outcome.SUCCESS,
     context: dict[str, Any] | None = None,
+    insert: RowInsert | None = None,
 ) -> AuditEvent:
     """Append one event to the chain, inside the caller's transaction.
 
@@ -74,6 +88,8 @@ def record_event(
     ``transaction.atomic`` block: the event commits or rolls back with the change.
     ``actor`` is a User (a token, when the request authenticated with one, is taken from the
     audit context), a string naming a system actor, or None for the context's channel.
+    ``insert``: the row the event is about, inserted first (see ``RowInsert``); the event's
+    ``target_id`` is then its primary key.
     """
     actor_type, actor_id, actor_label = _actor_fields(actor)
     target_type, target_id, target_label = _target_fields(target)
@@ -101,7 +117,7 @@ def record_event(
     context_json = json.dumps(ctx, cls=DjangoJSONEncoder)
     fields["changes"] = json.loads(changes_json)
     fields["context"] = json.loads(context_json)
-    return _append(fields, changes_json, context_json)
+    return _append(fields, changes_json, context_json, insert)
 
 
 _INSERT_COLUMNS = (*HASHED_FIELDS, "hash")
@@ -150,26 +166,55 @@ def _flush_after_commit(connection: Any) -> None:
     transaction.on_commit(barrier, using=alias)
 
 
-def _lock_head_async_commit(cursor: Any) -> tuple[int, str]:
-    """``locked_head()`` that also turns this transaction's commit asynchronous (one round
-    trip: it runs for every change)."""
-    cursor.execute(_LOCK_HEAD_ASYNC)
-    row = cursor.fetchone()
+# The same, after the changed row's own insert, in one statement (one round trip). The head
+# is read in a LATERAL sub-select so that the row comes back even if the head is missing.
+_INSERT_AND_LOCK_HEAD_ASYNC = (
+    "WITH changed AS ({insert}) "
+    "SELECT head.seq, head.hash, set_config('synchronous_commit', 'off', true), changed.pk "
+    "FROM (SELECT * FROM changed) AS changed (pk) LEFT JOIN LATERAL "
+    "(SELECT seq, hash FROM audit_chainhead WHERE id = 1 FOR UPDATE) AS head ON true"
+)
+
+
+def _lock_head_async_commit(cursor: Any, insert: RowInsert | None) -> tuple[int, str, Any]:
+    """``locked_head()`` that also turns this transaction's commit asynchronous, after the
+    changed row's insert if any (one round trip: it runs for every change). Returns the head
+    and the inserted row's primary key (None without an insert)."""
+    pk = None
+    if insert is None:
+        cursor.execute(_LOCK_HEAD_ASYNC)
+        row = cursor.fetchone()
+    else:
+        cursor.execute(_INSERT_AND_LOCK_HEAD_ASYNC.format(insert=insert.sql), insert.params)
+        row = cursor.fetchone()
+        pk = row[3]
+        if row[0] is None:
+            row = None
     if row is None:  # the head row is created on first use
         locked_head()
         cursor.execute(_LOCK_HEAD_ASYNC)
         row = cursor.fetchone()
-    return int(row[0]), str(row[1])
+    return int(row[0]), str(row[1]), pk
 
 
-def _append(fields: dict[str, Any], changes_json: str, context_json: str) -> AuditEvent:
+def _insert_row(connection: Any, cursor: Any, insert: RowInsert) -> Any:
+    cursor.execute(insert.sql, insert.params)
+    if connection.features.can_return_columns_from_insert:
+        return cursor.fetchone()[0]
+    return cursor.lastrowid
+
+
+def _append(
+    fields: dict[str, Any], changes_json: str, context_json: str, insert: RowInsert | None = None
+) -> AuditEvent:
     """Append under the chain head's row lock: no forks, no gaps, even with many writers.
 
     PostgreSQL: ``SELECT ... FOR UPDATE`` on the head row (it re-reads the newest head after
     waiting), then ONE statement inserts the event and moves the head; the commit is made
     durable without holding the lock through the log flush (see ``_flush_barrier``).
     SQLite serialises writers itself (IMMEDIATE transactions). Raw SQL: this runs for every
-    change in Steward.
+    change in Steward. The changed row's ``insert``, if given, runs first: on PostgreSQL in
+    the head lock's statement.
     """
     connection = transaction.get_connection()
     vendor = connection.vendor
@@ -177,9 +222,12 @@ def _append(fields: dict[str, Any], changes_json: str, context_json: str) -> Aud
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         if vendor == "postgresql":
             _flush_after_commit(connection)
-            seq, prev_hash = _lock_head_async_commit(cursor)
+            seq, prev_hash, pk = _lock_head_async_commit(cursor, insert)
         else:
+            pk = None if insert is None else _insert_row(connection, cursor, insert)
             seq, prev_hash = locked_head()
+        if insert is not None:
+            fields["target_id"] = str(pk)
         now = timezone.now()
         fields["seq"] = seq + 1
         fields["occurred_at"] = now
@@ -209,18 +257,18 @@ def _append(fields: dict[str, Any], changes_json: str, context_json: str) -> Aud
                 "WHERE audit_chainhead.id = 1 RETURNING ins.id",
                 [*params, fields["seq"], digest],
             )
-            pk = cursor.fetchone()[0]
+            event_pk = cursor.fetchone()[0]
         else:
             cursor.execute(
                 f"INSERT INTO audit_auditevent ({columns}) VALUES ({_placeholders(vendor)})",  # noqa: S608
                 params,
             )
-            pk = cursor.lastrowid
+            event_pk = cursor.lastrowid
             cursor.execute(
                 "UPDATE audit_chainhead SET seq = %s, hash = %s WHERE id = 1",
                 [fields["seq"], digest],
             )
-    event = AuditEvent(id=pk, hash=digest, **fields)
+    event = AuditEvent(id=event_pk, hash=digest, **fields)
     event._state.adding = False
     event._state.db = connection.alias
     return event
