@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +13,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
-from audit.chain import HASHED_FIELDS, event_hash
+from audit.chain import HASHED_FIELDS, canonical_bytes, event_hash
 from audit.checkpoints import locked_head
 from audit.context import current_context
 from audit.models import (
@@ -36,13 +37,26 @@ Target = models.Model | tuple[str, Any, str] | None
 
 @dataclass(frozen=True)
 class RowInsert:
-    """The changed row's own ``INSERT ... RETURNING <primary key>`` (or a plain ``INSERT`` where
-    the database cannot return columns), handed to ``record_event`` so that on PostgreSQL it
-    runs in the same round trip as the chain head lock. Its new primary key becomes the
-    event's target id (give the target as ``(type, None, label)``)."""
+    """The changed row's own insert, handed to ``record_event`` so that it is written by the
+    same statement as its audit event on PostgreSQL (one round trip, and no transaction of
+    its own is needed: see ``_append``). Values are prepared for the database already
+    (``Field.get_db_prep_save``). Its new primary key becomes the event's target id (give
+    the target as ``(type, None, label)``)."""
 
-    sql: str
+    table: str
+    columns: Sequence[str]
     params: Sequence[Any]
+    pk_column: str = "id"
+
+    def values_sql(self, connection: Any) -> str:
+        quote = connection.ops.quote_name
+        sql = (
+            f"INSERT INTO {quote(self.table)} ({', '.join(quote(c) for c in self.columns)}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(self.columns))})"
+        )
+        if connection.features.can_return_columns_from_insert:
+            sql += f" RETURNING {quote(self.pk_column)}"
+        return sql
 
 
 def _actor_fields(actor: Any) -> tuple[str, str, str]:
@@ -166,42 +180,142 @@ def _flush_after_commit(connection: Any) -> None:
     transaction.on_commit(barrier, using=alias)
 
 
-# The same, after the changed row's own insert, in one statement (one round trip). The head
-# is read in a LATERAL sub-select so that the row comes back even if the head is missing.
-_INSERT_AND_LOCK_HEAD_ASYNC = (
-    "WITH changed AS ({insert}) "
-    "SELECT head.seq, head.hash, set_config('synchronous_commit', 'off', true), changed.pk "
-    "FROM (SELECT * FROM changed) AS changed (pk) LEFT JOIN LATERAL "
-    "(SELECT seq, hash FROM audit_chainhead WHERE id = 1 FOR UPDATE) AS head ON true"
-)
-
-
-def _lock_head_async_commit(cursor: Any, insert: RowInsert | None) -> tuple[int, str, Any]:
-    """``locked_head()`` that also turns this transaction's commit asynchronous, after the
-    changed row's insert if any (one round trip: it runs for every change). Returns the head
-    and the inserted row's primary key (None without an insert)."""
-    pk = None
-    if insert is None:
-        cursor.execute(_LOCK_HEAD_ASYNC)
-        row = cursor.fetchone()
-    else:
-        cursor.execute(_INSERT_AND_LOCK_HEAD_ASYNC.format(insert=insert.sql), insert.params)
-        row = cursor.fetchone()
-        pk = row[3]
-        if row[0] is None:
-            row = None
+def _lock_head_async_commit(cursor: Any) -> tuple[int, str]:
+    """``locked_head()`` that also turns this transaction's commit asynchronous (one round
+    trip)."""
+    cursor.execute(_LOCK_HEAD_ASYNC)
+    row = cursor.fetchone()
     if row is None:  # the head row is created on first use
         locked_head()
         cursor.execute(_LOCK_HEAD_ASYNC)
         row = cursor.fetchone()
-    return int(row[0]), str(row[1]), pk
+    return int(row[0]), str(row[1])
 
 
 def _insert_row(connection: Any, cursor: Any, insert: RowInsert) -> Any:
-    cursor.execute(insert.sql, insert.params)
+    cursor.execute(insert.values_sql(connection), insert.params)
     if connection.features.can_return_columns_from_insert:
         return cursor.fetchone()[0]
     return cursor.lastrowid
+
+
+# PostgreSQL appends with ONE statement: it locks the head, inserts the changed row (if
+# any), hashes and inserts the event and moves the head. So the head's lock is held only for
+# as long as PostgreSQL runs that statement, never across a round trip to this process (nor
+# while this thread waits for the GIL), and a change written by the same statement as its
+# event (a policy decision) needs no transaction of its own (no BEGIN/COMMIT round trips).
+# The hash is still the one ``audit.chain.event_hash`` defines: Python builds the canonical
+# bytes of the event with a unique marker in place of each value known only under the lock
+# (seq, prev_hash, occurred_at, and the new row's id as target_id); PostgreSQL writes those
+# values in (integers bare; the strings are hex digits, decimal digits and an ISO time, which
+# need no escaping) and takes the SHA-256. Python then checks the stored hash against
+# ``event_hash`` of the values the statement returns.
+_MARK = f"steward-splice-{secrets.token_hex(8)}"
+_SPLICE_SQL = {
+    "seq": "ev.seq::text",
+    "prev_hash": "'\"' || ev.prev_hash || '\"'",
+    # audit.chain.format_time: UTC, microseconds, "Z".
+    "occurred_at": "'\"' || to_char(ev.occurred_at AT TIME ZONE 'UTC', "
+    '\'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\') || \'"\'',
+    "target_id": "'\"' || ev.target_id || '\"'",
+}
+_UNDER_LOCK = frozenset({"seq", "occurred_at", "target_id", "prev_hash", "hash"})
+
+
+def _hash_template(fields: dict[str, Any], spliced: Sequence[str]) -> list[tuple[str, str]] | None:
+    """The event's canonical text cut at each spliced value: [(text before, value name)...,
+    (rest, "")]. None if a marker is not found exactly once (then the caller falls back)."""
+    probe = {**fields, **{name: f"{_MARK}-{name}" for name in spliced}}
+    text = canonical_bytes(probe).decode("utf-8")
+    found = []
+    for name in spliced:
+        marker = f'"{_MARK}-{name}"'
+        at = text.find(marker)
+        if at < 0 or text.find(marker, at + 1) >= 0:
+            return None
+        found.append((at, name, len(marker)))
+    found.sort()
+    pieces, last = [], 0
+    for at, name, length in found:
+        pieces.append((text[last:at], name))
+        last = at + length
+    pieces.append((text[last:], ""))
+    return pieces
+
+
+def _append_one_statement(
+    connection: Any,
+    fields: dict[str, Any],
+    changes_json: str,
+    context_json: str,
+    insert: RowInsert | None,
+) -> AuditEvent | None:
+    """PostgreSQL: the whole append (and the changed row's insert) as one statement (see
+    above). None, with nothing written, when the head row is missing or the canonical text
+    cannot be cut (the caller then takes the general path)."""
+    spliced = ["seq", "prev_hash", "occurred_at"] + (["target_id"] if insert else [])
+    pieces = _hash_template(fields, spliced)
+    if pieces is None:
+        return None
+    quote = connection.ops.quote_name
+    params: list[Any] = []
+    sql = "WITH head AS (SELECT seq, hash FROM audit_chainhead WHERE id = 1 FOR UPDATE)"
+    if insert is not None:
+        columns = ", ".join(quote(c) for c in insert.columns)
+        marks = ", ".join(["%s"] * len(insert.columns))
+        sql += (
+            f", changed AS (INSERT INTO {quote(insert.table)} ({columns}) "  # noqa: S608
+            f"SELECT {marks} FROM head RETURNING {quote(insert.pk_column)} AS pk)"
+        )
+        params += insert.params
+        target, source = "changed.pk::text", "head, changed"
+    else:
+        target, source = "%s::text", "head"
+        params.append(fields["target_id"])
+    # clock_timestamp() is read after the head's lock is taken: times follow the chain.
+    sql += (
+        ", ev AS (SELECT head.seq + 1 AS seq, head.hash AS prev_hash, "  # noqa: S608
+        f"clock_timestamp() AS occurred_at, {target} AS target_id FROM {source})"
+    )
+    text = []
+    for before, name in pieces:
+        text.append("%s::text")
+        params.append(before)
+        if name:
+            text.append(f"({_SPLICE_SQL[name]})")
+    concat = " || ".join(text)  # fixed SQL; the canonical text goes in as parameters
+    sql += f", hashed AS (SELECT ev.*, encode(sha256(convert_to({concat}, 'UTF8')), 'hex') AS hash FROM ev)"  # noqa: S608
+    values = []
+    for name in _INSERT_COLUMNS:
+        if name in _UNDER_LOCK:
+            values.append(f"hashed.{name}")
+        elif name in _JSON_COLUMNS:
+            values.append("%s::jsonb")
+            params.append(changes_json if name == "changes" else context_json)
+        else:
+            values.append("%s")
+            params.append(fields[name])
+    sql += (
+        f", ins AS (INSERT INTO audit_auditevent ({', '.join(_INSERT_COLUMNS)}) "  # noqa: S608
+        f"SELECT {', '.join(values)} FROM hashed "
+        "RETURNING id, seq, occurred_at, target_id, prev_hash, hash) "
+        "UPDATE audit_chainhead SET seq = ins.seq, hash = ins.hash FROM ins "
+        "WHERE audit_chainhead.id = 1 RETURNING ins.id, ins.seq, ins.occurred_at, "
+        "ins.target_id, ins.prev_hash, ins.hash, set_config('synchronous_commit', 'off', true)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    event_pk, seq, occurred_at, target_id, prev_hash, digest, _ = row
+    fields.update(seq=seq, occurred_at=occurred_at, target_id=target_id, prev_hash=prev_hash)
+    if event_hash(fields) != digest:  # pragma: no cover - a bug in the splicing above
+        raise RuntimeError(f"audit event {seq}: the database's hash differs from event_hash")
+    event = AuditEvent(id=event_pk, hash=digest, **fields)
+    event._state.adding = False
+    event._state.db = connection.alias
+    return event
 
 
 def _append(
@@ -209,22 +323,29 @@ def _append(
 ) -> AuditEvent:
     """Append under the chain head's row lock: no forks, no gaps, even with many writers.
 
-    PostgreSQL: ``SELECT ... FOR UPDATE`` on the head row (it re-reads the newest head after
-    waiting), then ONE statement inserts the event and moves the head; the commit is made
-    durable without holding the lock through the log flush (see ``_flush_barrier``).
-    SQLite serialises writers itself (IMMEDIATE transactions). Raw SQL: this runs for every
-    change in Steward. The changed row's ``insert``, if given, runs first: on PostgreSQL in
-    the head lock's statement.
+    PostgreSQL: one statement (``_append_one_statement``); it is atomic by itself, so a
+    caller outside a transaction needs none. The commit is made durable without holding the
+    lock through the log flush (see ``_flush_barrier``). The general path (PostgreSQL when
+    the head row is missing, SQLite always): the changed row's ``insert`` if any, the head
+    under lock (``SELECT ... FOR UPDATE`` on PostgreSQL, which re-reads the newest head after
+    waiting; SQLite serialises writers itself with IMMEDIATE transactions), the event, the
+    head. Raw SQL: this runs for every change in Steward.
     """
     connection = transaction.get_connection()
     vendor = connection.vendor
+    if vendor == "postgresql":
+        event = _append_one_statement(connection, fields, changes_json, context_json, insert)
+        if event is not None:
+            # Outside a transaction the statement has committed: the barrier runs now.
+            _flush_after_commit(connection)
+            return event
     columns = ", ".join(_INSERT_COLUMNS)
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        pk = None if insert is None else _insert_row(connection, cursor, insert)
         if vendor == "postgresql":
             _flush_after_commit(connection)
-            seq, prev_hash, pk = _lock_head_async_commit(cursor, insert)
+            seq, prev_hash = _lock_head_async_commit(cursor)
         else:
-            pk = None if insert is None else _insert_row(connection, cursor, insert)
             seq, prev_hash = locked_head()
         if insert is not None:
             fields["target_id"] = str(pk)

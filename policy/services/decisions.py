@@ -87,34 +87,38 @@ def _actor_label(actor: Any) -> str:
 
 
 _INSERT_FIELDS = [f for f in Decision._meta.concrete_fields if not f.primary_key]
-_INSERT_SQL: dict[str, str] = {}
+_INSERT_COLUMNS = [str(f.column) for f in _INSERT_FIELDS]
 
 
 def _insert_statement(decision: Decision) -> RowInsert:
-    """``decision.save()`` for a new row as one statement, minus the ORM's per-call SQL
-    compilation (a third of a check's time): the statement is built once per database
-    vendor, and each value is prepared by its own field exactly as ``save()`` would
-    (``get_db_prep_save``). ``record_event`` runs it (on PostgreSQL in the same round trip
-    as the audit chain head lock)."""
+    """``decision.save()`` for a new row, minus the ORM's per-call SQL compilation: each
+    value is prepared by its own field exactly as ``save()`` would (``get_db_prep_save``).
+    ``record_event`` writes it (on PostgreSQL in the same statement as the audit event)."""
     connection = transaction.get_connection()
-    sql = _INSERT_SQL.get(connection.vendor)
-    if sql is None:
-        quote = connection.ops.quote_name
-        columns = ", ".join(quote(f.column) for f in _INSERT_FIELDS)
-        marks = ", ".join(["%s"] * len(_INSERT_FIELDS))
-        sql = f"INSERT INTO {quote(Decision._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
-        if connection.features.can_return_columns_from_insert:
-            sql += f" RETURNING {quote(Decision._meta.pk.column)}"  # type: ignore[union-attr]
-        _INSERT_SQL[connection.vendor] = sql
     params = [f.get_db_prep_save(f.pre_save(decision, True), connection) for f in _INSERT_FIELDS]
-    return RowInsert(sql, params)
+    return RowInsert(
+        Decision._meta.db_table,
+        _INSERT_COLUMNS,
+        params,
+        str(Decision._meta.pk.column),  # type: ignore[union-attr]
+    )
 
 
-@transaction.atomic
 def record_decision(
     *, actor: Any, facts: Facts, outcome: Outcome, source: str, now: datetime | None = None
 ) -> Decision:
-    """Store the decision with its audit event: both commit, or neither does."""
+    """Store the decision with its audit event: both commit, or neither does. On PostgreSQL
+    one statement writes both (``record_event(insert=...)``), so no transaction of its own
+    is needed (no BEGIN/COMMIT round trips); elsewhere, one transaction."""
+    if transaction.get_connection().vendor == "postgresql":
+        return _record_decision(actor=actor, facts=facts, outcome=outcome, source=source, now=now)
+    with transaction.atomic():
+        return _record_decision(actor=actor, facts=facts, outcome=outcome, source=source, now=now)
+
+
+def _record_decision(
+    *, actor: Any, facts: Facts, outcome: Outcome, source: str, now: datetime | None
+) -> Decision:
     user = actor if getattr(actor, "is_authenticated", False) else None
     decision = Decision(
         decision_id=new_decision_id(),
@@ -135,7 +139,7 @@ def record_decision(
         evaluation_us=outcome.evaluation_us,
     )
     allowed = outcome.verdict == Verdict.ALLOW
-    # One round trip less: the decision's insert goes with the audit chain head lock.
+    # The decision's insert goes with its audit event (one statement on PostgreSQL).
     event = record_event(
         actor=actor,
         action="decision.allowed" if allowed else "decision.denied",
