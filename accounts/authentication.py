@@ -26,7 +26,14 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 _("Invalid Authorization header: expected 'Bearer <token>'.")
             )
-        token = token_authenticate(parts[1], request=request._request)
+        # A view may ask for more columns in the token's query (``token_annotations``).
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        annotations = getattr(view, "token_annotations", None)
+        token = token_authenticate(
+            parts[1],
+            request=request._request,
+            annotations=annotations() if callable(annotations) else None,
+        )
         if token is None:
             raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked API token."))
         return token.user, token

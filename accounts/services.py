@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -106,18 +107,24 @@ def token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
     return token
 
 
-def token_authenticate(raw: str, *, request: HttpRequest | None = None) -> ApiToken | None:
-    """The usable token matching ``raw``, or None. Records its use."""
+def token_authenticate(
+    raw: str,
+    *,
+    request: HttpRequest | None = None,
+    annotations: Mapping[str, Any] | None = None,
+) -> ApiToken | None:
+    """The usable token matching ``raw``, or None. Records its use.
+
+    ``annotations``: expressions the view needs anyway, read in the token's own query (one
+    round trip less) and set as attributes of the returned token."""
     parts = _split_token(raw)
     if parts is None:
         return None
     key_id, _ = parts
-    token = (
-        ApiToken.objects.usable()
-        .select_related("user")
-        .filter(key_id=key_id, user__is_active=True)
-        .first()
-    )
+    tokens = ApiToken.objects.usable().select_related("user")
+    if annotations:
+        tokens = tokens.annotate(**annotations)
+    token = tokens.filter(key_id=key_id, user__is_active=True).first()
     if token is None or not hmac.compare_digest(token.secret_hash, _hash_secret(raw)):
         return None
     now = timezone.now()

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
-from audit.chain import HASHED_FIELDS, canonical_text, event_hash
+from audit.chain import HASHED_FIELDS, canonical_bytes, canonical_text, event_hash
 from audit.checkpoints import locked_head
 from audit.context import current_context
 from audit.models import (
@@ -30,6 +33,30 @@ from config.exceptions import DomainError
 logger = logging.getLogger(__name__)
 
 Target = models.Model | tuple[str, Any, str] | None
+
+
+@dataclass(frozen=True)
+class RowInsert:
+    """The changed row's own insert, handed to ``record_event`` so that it is written by the
+    same statement as its audit event on PostgreSQL (one round trip, and no transaction of
+    its own is needed: see ``_append``). Values are prepared for the database already
+    (``Field.get_db_prep_save``). Its new primary key becomes the event's target id (give
+    the target as ``(type, None, label)``)."""
+
+    table: str
+    columns: Sequence[str]
+    params: Sequence[Any]
+    pk_column: str = "id"
+
+    def values_sql(self, connection: Any) -> str:
+        quote = connection.ops.quote_name
+        sql = (
+            f"INSERT INTO {quote(self.table)} ({', '.join(quote(c) for c in self.columns)}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(self.columns))})"
+        )
+        if connection.features.can_return_columns_from_insert:
+            sql += f" RETURNING {quote(self.pk_column)}"
+        return sql
 
 
 def _actor_fields(actor: Any) -> tuple[str, str, str]:
@@ -67,6 +94,7 @@ def record_event(
     changes: dict[str, Any] | None = None,
     outcome: str = Outcome.SUCCESS,
     context: dict[str, Any] | None = None,
+    insert: RowInsert | None = None,
 ) -> AuditEvent:
     """Append one event to the chain, inside the caller's transaction.
 
@@ -74,6 +102,8 @@ def record_event(
     ``transaction.atomic`` block: the event commits or rolls back with the change.
     ``actor`` is a User (a token, when the request authenticated with one, is taken from the
     audit context), a string naming a system actor, or None for the context's channel.
+    ``insert``: the row the event is about, inserted first (see ``RowInsert``); the event's
+    ``target_id`` is then its primary key.
     """
     actor_type, actor_id, actor_label = _actor_fields(actor)
     target_type, target_id, target_label = _target_fields(target)
@@ -102,7 +132,7 @@ def record_event(
     fields["context"] = json.loads(json.dumps(ctx, cls=DjangoJSONEncoder))
     changes_json = canonical_text(fields["changes"])
     context_json = canonical_text(fields["context"])
-    return _append(fields, changes_json, context_json)
+    return _append(fields, changes_json, context_json, insert)
 
 
 _INSERT_COLUMNS = (*HASHED_FIELDS, "hash")
@@ -153,7 +183,7 @@ def _flush_after_commit(connection: Any) -> None:
 
 def _lock_head_async_commit(cursor: Any) -> tuple[int, str]:
     """``locked_head()`` that also turns this transaction's commit asynchronous (one round
-    trip: it runs for every change)."""
+    trip)."""
     cursor.execute(_LOCK_HEAD_ASYNC)
     row = cursor.fetchone()
     if row is None:  # the head row is created on first use
@@ -163,24 +193,163 @@ def _lock_head_async_commit(cursor: Any) -> tuple[int, str]:
     return int(row[0]), str(row[1])
 
 
-def _append(fields: dict[str, Any], changes_json: str, context_json: str) -> AuditEvent:
+def _insert_row(connection: Any, cursor: Any, insert: RowInsert) -> Any:
+    cursor.execute(insert.values_sql(connection), insert.params)
+    if connection.features.can_return_columns_from_insert:
+        return cursor.fetchone()[0]
+    return cursor.lastrowid
+
+
+# PostgreSQL appends with ONE statement: it locks the head, inserts the changed row (if
+# any), hashes and inserts the event and moves the head. So the head's lock is held only for
+# as long as PostgreSQL runs that statement, never across a round trip to this process (nor
+# while this thread waits for the GIL), and a change written by the same statement as its
+# event (a policy decision) needs no transaction of its own (no BEGIN/COMMIT round trips).
+# The hash is still the one ``audit.chain.event_hash`` defines: Python builds the canonical
+# bytes of the event with a unique marker in place of each value known only under the lock
+# (seq, prev_hash, occurred_at, and the new row's id as target_id); PostgreSQL writes those
+# values in (integers bare; the strings are hex digits, decimal digits and an ISO time, which
+# need no escaping) and takes the SHA-256. Python then checks the stored hash against
+# ``event_hash`` of the values the statement returns.
+_MARK = f"steward-splice-{secrets.token_hex(8)}"
+_SPLICE_SQL = {
+    "seq": "ev.seq::text",
+    "prev_hash": "'\"' || ev.prev_hash || '\"'",
+    # audit.chain.format_time: UTC, microseconds, "Z".
+    "occurred_at": "'\"' || to_char(ev.occurred_at AT TIME ZONE 'UTC', "
+    '\'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\') || \'"\'',
+    "target_id": "'\"' || ev.target_id || '\"'",
+}
+_UNDER_LOCK = frozenset({"seq", "occurred_at", "target_id", "prev_hash", "hash"})
+
+
+def _hash_template(fields: dict[str, Any], spliced: Sequence[str]) -> list[tuple[str, str]] | None:
+    """The event's canonical text cut at each spliced value: [(text before, value name)...,
+    (rest, "")]. None if a marker is not found exactly once (then the caller falls back)."""
+    probe = {**fields, **{name: f"{_MARK}-{name}" for name in spliced}}
+    text = canonical_bytes(probe).decode("utf-8")
+    found = []
+    for name in spliced:
+        marker = f'"{_MARK}-{name}"'
+        at = text.find(marker)
+        if at < 0 or text.find(marker, at + 1) >= 0:
+            return None
+        found.append((at, name, len(marker)))
+    found.sort()
+    pieces, last = [], 0
+    for at, name, length in found:
+        pieces.append((text[last:at], name))
+        last = at + length
+    pieces.append((text[last:], ""))
+    return pieces
+
+
+def _append_one_statement(
+    connection: Any,
+    fields: dict[str, Any],
+    changes_json: str,
+    context_json: str,
+    insert: RowInsert | None,
+) -> AuditEvent | None:
+    """PostgreSQL: the whole append (and the changed row's insert) as one statement (see
+    above). None, with nothing written, when the head row is missing or the canonical text
+    cannot be cut (the caller then takes the general path)."""
+    spliced = ["seq", "prev_hash", "occurred_at"] + (["target_id"] if insert else [])
+    pieces = _hash_template(fields, spliced)
+    if pieces is None:
+        return None
+    quote = connection.ops.quote_name
+    params: list[Any] = []
+    sql = "WITH head AS (SELECT seq, hash FROM audit_chainhead WHERE id = 1 FOR UPDATE)"
+    if insert is not None:
+        columns = ", ".join(quote(c) for c in insert.columns)
+        marks = ", ".join(["%s"] * len(insert.columns))
+        sql += (
+            f", changed AS (INSERT INTO {quote(insert.table)} ({columns}) "  # noqa: S608
+            f"SELECT {marks} FROM head RETURNING {quote(insert.pk_column)} AS pk)"
+        )
+        params += insert.params
+        target, source = "changed.pk::text", "head, changed"
+    else:
+        target, source = "%s::text", "head"
+        params.append(fields["target_id"])
+    # clock_timestamp() is read after the head's lock is taken: times follow the chain.
+    sql += (
+        ", ev AS (SELECT head.seq + 1 AS seq, head.hash AS prev_hash, "  # noqa: S608
+        f"clock_timestamp() AS occurred_at, {target} AS target_id FROM {source})"
+    )
+    text = []
+    for before, name in pieces:
+        text.append("%s::text")
+        params.append(before)
+        if name:
+            text.append(f"({_SPLICE_SQL[name]})")
+    concat = " || ".join(text)  # fixed SQL; the canonical text goes in as parameters
+    sql += f", hashed AS (SELECT ev.*, encode(sha256(convert_to({concat}, 'UTF8')), 'hex') AS hash FROM ev)"  # noqa: S608
+    values = []
+    for name in _INSERT_COLUMNS:
+        if name in _UNDER_LOCK:
+            values.append(f"hashed.{name}")
+        elif name in _JSON_COLUMNS:
+            values.append("%s::json")
+            params.append(changes_json if name == "changes" else context_json)
+        else:
+            values.append("%s")
+            params.append(fields[name])
+    sql += (
+        f", ins AS (INSERT INTO audit_auditevent ({', '.join(_INSERT_COLUMNS)}) "  # noqa: S608
+        f"SELECT {', '.join(values)} FROM hashed "
+        "RETURNING id, seq, occurred_at, target_id, prev_hash, hash) "
+        "UPDATE audit_chainhead SET seq = ins.seq, hash = ins.hash FROM ins "
+        "WHERE audit_chainhead.id = 1 RETURNING ins.id, ins.seq, ins.occurred_at, "
+        "ins.target_id, ins.prev_hash, ins.hash, set_config('synchronous_commit', 'off', true)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    event_pk, seq, occurred_at, target_id, prev_hash, digest, _ = row
+    fields.update(seq=seq, occurred_at=occurred_at, target_id=target_id, prev_hash=prev_hash)
+    if event_hash(fields) != digest:  # pragma: no cover - a bug in the splicing above
+        raise RuntimeError(f"audit event {seq}: the database's hash differs from event_hash")
+    event = AuditEvent(id=event_pk, hash=digest, **fields)
+    event._state.adding = False
+    event._state.db = connection.alias
+    return event
+
+
+def _append(
+    fields: dict[str, Any], changes_json: str, context_json: str, insert: RowInsert | None = None
+) -> AuditEvent:
     """Append under the chain head's row lock: no forks, no gaps, even with many writers.
 
-    PostgreSQL: ``SELECT ... FOR UPDATE`` on the head row (it re-reads the newest head after
-    waiting), then ONE statement inserts the event and moves the head; the commit is made
-    durable without holding the lock through the log flush (see ``_flush_barrier``).
-    SQLite serialises writers itself (IMMEDIATE transactions). Raw SQL: this runs for every
-    change in Steward.
+    PostgreSQL: one statement (``_append_one_statement``); it is atomic by itself, so a
+    caller outside a transaction needs none. The commit is made durable without holding the
+    lock through the log flush (see ``_flush_barrier``). The general path (PostgreSQL when
+    the head row is missing, SQLite always): the changed row's ``insert`` if any, the head
+    under lock (``SELECT ... FOR UPDATE`` on PostgreSQL, which re-reads the newest head after
+    waiting; SQLite serialises writers itself with IMMEDIATE transactions), the event, the
+    head. Raw SQL: this runs for every change in Steward.
     """
     connection = transaction.get_connection()
     vendor = connection.vendor
+    if vendor == "postgresql":
+        event = _append_one_statement(connection, fields, changes_json, context_json, insert)
+        if event is not None:
+            # Outside a transaction the statement has committed: the barrier runs now.
+            _flush_after_commit(connection)
+            return event
     columns = ", ".join(_INSERT_COLUMNS)
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        pk = None if insert is None else _insert_row(connection, cursor, insert)
         if vendor == "postgresql":
             _flush_after_commit(connection)
             seq, prev_hash = _lock_head_async_commit(cursor)
         else:
             seq, prev_hash = locked_head()
+        if insert is not None:
+            fields["target_id"] = str(pk)
         now = timezone.now()
         fields["seq"] = seq + 1
         fields["occurred_at"] = now
@@ -210,18 +379,18 @@ def _append(fields: dict[str, Any], changes_json: str, context_json: str) -> Aud
                 "WHERE audit_chainhead.id = 1 RETURNING ins.id",
                 [*params, fields["seq"], digest],
             )
-            pk = cursor.fetchone()[0]
+            event_pk = cursor.fetchone()[0]
         else:
             cursor.execute(
                 f"INSERT INTO audit_auditevent ({columns}) VALUES ({_placeholders(vendor)})",  # noqa: S608
                 params,
             )
-            pk = cursor.lastrowid
+            event_pk = cursor.lastrowid
             cursor.execute(
                 "UPDATE audit_chainhead SET seq = %s, hash = %s WHERE id = 1",
                 [fields["seq"], digest],
             )
-    event = AuditEvent(id=pk, hash=digest, **fields)
+    event = AuditEvent(id=event_pk, hash=digest, **fields)
     event._state.adding = False
     event._state.db = connection.alias
     return event

@@ -17,7 +17,9 @@ Because other processes compete for the same two cores, wall-clock figures swing
 the server and its database backends spend per request (and the CPU other processes took)
 are reported too: ``ping CPU / check CPU`` is the throughput ratio an otherwise idle machine
 would approach. With 32 closed-loop clients, mean latency = 32 / throughput: the no-op
-endpoint's own floor is printed next to the p99 goal.
+endpoint's own floor is printed next to the p99 goal. So latency is also measured open
+loop: requests due at a fixed rate (``BENCH_POLICY_OPEN_RATE``, default 100/s, 0 skips it)
+for ``BENCH_POLICY_SECONDS``, each endpoint alone, timed from when each request was due.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = 32
 DURATION_S = float(os.environ.get("BENCH_POLICY_SECONDS", "5"))
 ROUNDS = int(os.environ.get("BENCH_POLICY_ROUNDS", "3"))
+# Open loop: requests arrive at this fixed rate whatever the answers' latency (0: skipped).
+OPEN_RATE = float(os.environ.get("BENCH_POLICY_OPEN_RATE", "100"))
 WORKERS = int(os.environ.get("BENCH_POLICY_WORKERS", "2"))
 THREADS = int(os.environ.get("BENCH_POLICY_THREADS", "4"))
 N_INPROC = 3000
@@ -243,6 +247,57 @@ def _load(
     return {"rps": len(all_lat) / seconds, "latencies": all_lat, "errors": sum(errors)}
 
 
+def _open_loop(
+    port: int, method: str, path: str, body: bytes | None, token: str, rate: float, seconds: float
+) -> dict[str, Any]:
+    """Requests sent at a fixed rate (request i is due at start + i / rate) by CLIENTS
+    keep-alive connections; latency counts from when a request was due, so a server that
+    falls behind shows it (no coordinated omission)."""
+    import queue
+
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    start = time.perf_counter() + 0.2
+    due: queue.Queue[float | None] = queue.Queue()
+    for i in range(int(rate * seconds)):
+        due.put(start + i / rate)
+    for _ in range(CLIENTS):
+        due.put(None)
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while (at := due.get()) is not None:
+            delay = at - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                ok = response.status == 200
+            except (OSError, http.client.HTTPException):
+                ok = False
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            with lock:
+                if ok:
+                    latencies.append(time.perf_counter() - at)
+                else:
+                    errors[0] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return {"latencies": latencies, "errors": errors[0]}
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -311,6 +366,7 @@ def _http(token: str) -> list[dict[str, Any]]:
     )
     database = str(settings.DATABASES["default"]["NAME"])
     rounds: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    open_loop: dict[str, dict[str, Any]] = {}
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -333,6 +389,14 @@ def _http(token: str) -> list[dict[str, Any]]:
             ping = _phase(*args, "GET", "/api/v1/policy/ping", None, token, DURATION_S)
             check = _phase(*args, "POST", "/api/v1/policy/check", body, token, DURATION_S)
             rounds.append((ping, check))
+        if OPEN_RATE > 0:
+            for name, method, path, payload in (
+                ("ping", "GET", "/api/v1/policy/ping", None),
+                ("check", "POST", "/api/v1/policy/check", body),
+            ):
+                open_loop[name] = _open_loop(
+                    port, method, path, payload, token, OPEN_RATE, DURATION_S
+                )
     finally:
         server.terminate()
         try:
@@ -388,6 +452,13 @@ def _http(token: str) -> list[dict[str, Any]]:
          "unit": "cores"},
         {"metric": "CPU taken by the load generator", "value": generator, "unit": "cores"},
         {"metric": "HTTP errors (ping + check)", "value": float(errors), "unit": ""},
+        *(
+            {"metric": f"open loop {OPEN_RATE:g} req/s, {name}: p50 / p99 (from when due)",
+             "value": _percentile(r["latencies"], 0.5) * 1000,
+             "unit": f"/ {_percentile(r['latencies'], 0.99) * 1000:.1f} ms",
+             "goal": f"{r['errors']} errors"}
+            for name, r in open_loop.items()
+        ),
     ]  # fmt: skip
 
 

@@ -134,6 +134,21 @@ def read_token(using: str = "default") -> tuple[int, ...]:
         return tuple(row[0] for row in cursor.fetchall())
 
 
+def token_subquery_sql(vendor: str) -> str:
+    """The token as one text value (``parse_token`` reads it), for a sub-select in a query the
+    request makes anyway (the API token's lookup: see ``CheckView``), saving a round trip."""
+    if vendor == "postgresql":
+        return f"(SELECT string_agg(token::text, ',' ORDER BY id) FROM {TABLE})"  # noqa: S608
+    return f"(SELECT group_concat(token, ',') FROM (SELECT token FROM {TABLE} ORDER BY id))"  # noqa: S608
+
+
+def parse_token(value: str | None) -> tuple[int, ...] | None:
+    """The token read by ``token_subquery_sql`` (None when it was not read)."""
+    if value is None:
+        return None
+    return tuple(int(part) for part in str(value).split(","))
+
+
 @dataclass(frozen=True)
 class CachedWaiver:
     policy_slug: str
@@ -169,12 +184,15 @@ class FactsCache:
         self._current: dict[str, Generation] = {}
         self._lock = threading.Lock()
 
-    def current(self, using: str = "default") -> Generation:
-        """Reads the token (one query) and returns the generation filled under it.
+    def current(self, using: str = "default", token: tuple[int, ...] | None = None) -> Generation:
+        """Reads the token (one query) and returns the generation filled under it. A caller
+        that read the token already (``token_subquery_sql``), before loading any row, in this
+        request, passes it.
 
         A thread that read an older token keeps its own (older) generation object: what it
         loads never lands in the newer one."""
-        token = read_token(using)
+        if token is None:
+            token = read_token(using)
         generation = self._current.get(using)
         if generation is None or generation.token != token:
             with self._lock:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
+from django.db.models import TextField
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -47,6 +50,7 @@ from policy.api.serializers import (
     decision_response,
 )
 from policy.diff import version_diff
+from policy.factcache import parse_token, token_subquery_sql
 from policy.facts import DeploymentSpec, resolve_version
 from policy.filtersets import DecisionFilterSet, DeploymentFilterSet, WaiverFilterSet
 
@@ -108,13 +112,21 @@ class CheckView(APIView):
 
     required_scopes = {"POST": "policy:check"}
 
+    def token_annotations(self) -> dict[str, Any]:
+        """The fact cache's token, read with the API token (one round trip less per check)."""
+        sql = token_subquery_sql(connection.vendor)
+        return {"facts_token": RawSQL(sql, [], output_field=TextField())}  # noqa: S611 - fixed SQL
+
     @extend_schema(request=CheckRequestSerializer, responses=CheckResponseSerializer)
     def post(self, request: Request) -> Response:
         body = CheckRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
+        facts_token = parse_token(getattr(request.auth, "facts_token", None))
         if data.get("deployment"):
-            decision = services.check_deployment(actor=request.user, reference=data["deployment"])
+            decision = services.check_deployment(
+                actor=request.user, reference=data["deployment"], facts_token=facts_token
+            )
         else:
             spec = DeploymentSpec(
                 model=data["model"],
@@ -128,7 +140,7 @@ class CheckView(APIView):
                 expected_mau=data.get("expected_mau"),
                 commercial=data["commercial"],
             )
-            decision = services.check_spec(actor=request.user, spec=spec)
+            decision = services.check_spec(actor=request.user, spec=spec, facts_token=facts_token)
         return Response(decision_response(decision))
 
 

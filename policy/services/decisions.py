@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from audit.models import Outcome as AuditOutcome
-from audit.services import record_event
+from audit.services import RowInsert, record_event
 from policy.evaluation import CompiledPolicy, Outcome, active_policies, evaluate
 from policy.factcache import CachedWaiver, Generation, facts_cache
 from policy.facts import (
@@ -87,39 +87,38 @@ def _actor_label(actor: Any) -> str:
 
 
 _INSERT_FIELDS = [f for f in Decision._meta.concrete_fields if not f.primary_key]
-_INSERT_SQL: dict[str, str] = {}
+_INSERT_COLUMNS = [str(f.column) for f in _INSERT_FIELDS]
 
 
-def _insert(decision: Decision) -> None:
-    """``decision.save()`` for a new row, minus the ORM's per-call SQL compilation (a third
-    of a check's time): the statement is built once per database vendor, and each value is
-    prepared by its own field exactly as ``save()`` would (``get_db_prep_save``)."""
+def _insert_statement(decision: Decision) -> RowInsert:
+    """``decision.save()`` for a new row, minus the ORM's per-call SQL compilation: each
+    value is prepared by its own field exactly as ``save()`` would (``get_db_prep_save``).
+    ``record_event`` writes it (on PostgreSQL in the same statement as the audit event)."""
     connection = transaction.get_connection()
-    sql = _INSERT_SQL.get(connection.vendor)
-    if sql is None:
-        quote = connection.ops.quote_name
-        columns = ", ".join(quote(f.column) for f in _INSERT_FIELDS)
-        marks = ", ".join(["%s"] * len(_INSERT_FIELDS))
-        sql = f"INSERT INTO {quote(Decision._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
-        if connection.features.can_return_columns_from_insert:
-            sql += f" RETURNING {quote(Decision._meta.pk.column)}"  # type: ignore[union-attr]
-        _INSERT_SQL[connection.vendor] = sql
     params = [f.get_db_prep_save(f.pre_save(decision, True), connection) for f in _INSERT_FIELDS]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        if connection.features.can_return_columns_from_insert:
-            decision.pk = cursor.fetchone()[0]
-        else:
-            decision.pk = cursor.lastrowid
-    decision._state.adding = False
-    decision._state.db = connection.alias
+    return RowInsert(
+        Decision._meta.db_table,
+        _INSERT_COLUMNS,
+        params,
+        str(Decision._meta.pk.column),  # type: ignore[union-attr]
+    )
 
 
-@transaction.atomic
 def record_decision(
     *, actor: Any, facts: Facts, outcome: Outcome, source: str, now: datetime | None = None
 ) -> Decision:
-    """Store the decision with its audit event: both commit, or neither does."""
+    """Store the decision with its audit event: both commit, or neither does. On PostgreSQL
+    one statement writes both (``record_event(insert=...)``), so no transaction of its own
+    is needed (no BEGIN/COMMIT round trips); elsewhere, one transaction."""
+    if transaction.get_connection().vendor == "postgresql":
+        return _record_decision(actor=actor, facts=facts, outcome=outcome, source=source, now=now)
+    with transaction.atomic():
+        return _record_decision(actor=actor, facts=facts, outcome=outcome, source=source, now=now)
+
+
+def _record_decision(
+    *, actor: Any, facts: Facts, outcome: Outcome, source: str, now: datetime | None
+) -> Decision:
     user = actor if getattr(actor, "is_authenticated", False) else None
     decision = Decision(
         decision_id=new_decision_id(),
@@ -139,14 +138,14 @@ def record_decision(
         created_at=now or timezone.now(),
         evaluation_us=outcome.evaluation_us,
     )
-    _insert(decision)
     allowed = outcome.verdict == Verdict.ALLOW
-    record_event(
+    # The decision's insert goes with its audit event (one statement on PostgreSQL).
+    event = record_event(
         actor=actor,
         action="decision.allowed" if allowed else "decision.denied",
         target=(
             "policy.decision",
-            decision.pk,
+            None,  # the inserted decision's id
             f"{decision.decision_id} {decision.model_slug} {decision.version_label}",
         ),
         changes={
@@ -162,7 +161,11 @@ def record_decision(
             "source": source,
         },
         outcome=AuditOutcome.SUCCESS if allowed else AuditOutcome.DENIED,
+        insert=_insert_statement(decision),
     )
+    decision.pk = int(event.target_id)
+    decision._state.adding = False
+    decision._state.db = transaction.get_connection().alias
     return decision
 
 
@@ -184,18 +187,33 @@ def decide(
     return evaluate(facts.input, policies, waived, now)
 
 
-def check_spec(*, actor: Any, spec: DeploymentSpec, source: str = "api") -> Decision:
+def check_spec(
+    *,
+    actor: Any,
+    spec: DeploymentSpec,
+    source: str = "api",
+    facts_token: tuple[int, ...] | None = None,
+) -> Decision:
+    """``facts_token``: the fact cache's token if the caller read it already, in this request
+    (see ``policy.factcache.token_subquery_sql``)."""
     now = timezone.now()
-    # One query for the token; the rows behind it come from the fact cache when unchanged.
-    generation = facts_cache.current()
+    # One query for the token (unless given); the rows behind it come from the fact cache
+    # when unchanged.
+    generation = facts_cache.current(token=facts_token)
     facts = facts_for_spec(spec, now, generation)
     outcome = decide(facts, now=now, generation=generation)
     return record_decision(actor=actor, facts=facts, outcome=outcome, source=source, now=now)
 
 
-def check_deployment(*, actor: Any, reference: str, source: str = "api") -> Decision:
+def check_deployment(
+    *,
+    actor: Any,
+    reference: str,
+    source: str = "api",
+    facts_token: tuple[int, ...] | None = None,
+) -> Decision:
     now = timezone.now()
-    generation = facts_cache.current()
+    generation = facts_cache.current(token=facts_token)
     facts = facts_for_deployment(find_deployment(reference), now)
     outcome = decide(facts, now=now, generation=generation)
     return record_decision(actor=actor, facts=facts, outcome=outcome, source=source, now=now)
