@@ -8,7 +8,10 @@ hashes them with ``sha256()`` in a parallel scan. ``to_json(text)`` escapes exac
 does (``\\b \\f \\n \\r \\t``, ``\\"``, ``\\\\``, ``\\u00xx`` for other control characters,
 everything else as is); tests hold ``CANONICAL_SQL`` equal to ``canonical_bytes``.
 
-A row whose rebuilt bytes do not match its hash is only a candidate: a row written before the
+Rows written since migration 0006 also keep those bytes (``body``), held equal to the
+columns by a CHECK constraint: while it holds, checking such a row is hashing its body.
+
+A row whose bytes do not match its hash is only a candidate: a row written before the
 JSON columns kept canonical text (or edited to equal JSON spelled otherwise) is re-checked from
 its parsed values by the definition itself, ``audit.chain.event_hash``.
 """
@@ -16,6 +19,7 @@ its parsed values by the definition itself, ``audit.chain.event_hash``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from audit.chain import GENESIS_HASH, event_hash, iter_db_rows
@@ -65,6 +69,17 @@ CANONICAL_SQL = (
     f" ELSE {_canonical_sql(_QUOTED)} END"
 )
 _REHASH_DIFFERS = f"encode(sha256(convert_to({CANONICAL_SQL}, 'UTF8')), 'hex') <> hash"
+# While this CHECK constraint holds (migration 0006), a stored ``body`` IS the canonical text
+# of its row's columns, and checking the row is hashing it.
+BODY_CONSTRAINT = "audit_auditevent_body_matches_columns"
+_BODY_HELD = (
+    "SELECT convalidated FROM pg_constraint WHERE conrelid = 'audit_auditevent'::regclass "
+    "AND conname = %s AND contype = 'c'"
+)
+_BODY_DIFFERS = (
+    f"CASE WHEN body IS NULL THEN {_REHASH_DIFFERS} "
+    "ELSE encode(sha256(convert_to(body, 'UTF8')), 'hex') <> hash END"
+)
 
 # The first event out of sequence or not linked to the one before it (one ordered index scan).
 _FIRST_BROKEN_LINK = """
@@ -77,10 +92,7 @@ ORDER BY seq LIMIT 1
 """
 # Where rebuilt bytes do not give the stored hash: how many, and the first. An aggregate (not
 # ORDER BY ... LIMIT, which the planner would run as one ordered index scan) runs in parallel.
-_REHASH_CANDIDATES = (
-    "SELECT count(*), min(seq) FROM audit_auditevent "  # noqa: S608 - fixed text
-    f"WHERE seq >= %s AND seq < %s AND {_REHASH_DIFFERS}"
-)
+_CANDIDATES = "SELECT count(*), min(seq) FROM audit_auditevent WHERE seq >= %s AND seq < %s AND "
 _NO_END = 2**63 - 1
 # Re-checked in Python before asking the server again, doubling each time: a long run of
 # rows from before migration 0005 costs a few scans, not one per row.
@@ -89,9 +101,12 @@ _FIRST_BATCH = 1000
 
 def _first_hash_mismatch(cursor: Any, start: int, end: int) -> int | None:
     """Lowest seq in [start, end) whose content does not give its hash, by the definition."""
+    cursor.execute(_BODY_HELD, [BODY_CONSTRAINT])
+    held = cursor.fetchone()
+    differs = _BODY_DIFFERS if held and held[0] else _REHASH_DIFFERS
     batch = _FIRST_BATCH
     while start < end:
-        cursor.execute(_REHASH_CANDIDATES, [start, end])
+        cursor.execute(_CANDIDATES + differs, [start, end])
         count, first = cursor.fetchone()
         if not count:
             return None
@@ -103,6 +118,22 @@ def _first_hash_mismatch(cursor: Any, start: int, end: int) -> int | None:
     return None
 
 
+def _broken_link(cursor: Any, top: int) -> tuple[int, int | None] | None:
+    cursor.execute(_FIRST_BROKEN_LINK, [top, GENESIS_HASH])
+    return cursor.fetchone()  # type: ignore[no-any-return]
+
+
+def _broken_link_on_own_connection(alias: str, top: int) -> tuple[int, int | None] | None:
+    """``_broken_link`` from another thread, on that thread's own connection."""
+    from django.db import connections
+
+    try:
+        with connections[alias].cursor() as cursor:
+            return _broken_link(cursor, top)
+    finally:
+        connections[alias].close()
+
+
 def first_failure(anchor_hashes: Mapping[int, Iterable[str]]) -> tuple[int, str, int | None]:
     """Walk the whole chain in the database; anchors are signed head hashes by seq.
 
@@ -112,6 +143,9 @@ def first_failure(anchor_hashes: Mapping[int, Iterable[str]]) -> tuple[int, str,
     """
     from django.db import connection, transaction
 
+    # The ordered walk over the links runs on one core; the hash scan in parallel beside it,
+    # on a second connection, unless inside a transaction: its rows may not be committed.
+    beside = not connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
         # Events appended meanwhile are past ``top``: every query below stops there.
         cursor.execute("SELECT max(seq) FROM audit_auditevent")
@@ -119,18 +153,23 @@ def first_failure(anchor_hashes: Mapping[int, Iterable[str]]) -> tuple[int, str,
         if top is None:
             return 0, "", None
         failures: list[tuple[int, int, str]] = []  # (seq, order at that seq, kind)
-        cursor.execute(_FIRST_BROKEN_LINK, [top, GENESIS_HASH])
-        row = cursor.fetchone()
-        end = top + 1
+        if beside:
+            with ThreadPoolExecutor(1) as pool:
+                links = pool.submit(_broken_link_on_own_connection, connection.alias, top)
+                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 1")
+                mismatch = _first_hash_mismatch(cursor, 1, top + 1)
+                row = links.result()
+        else:
+            row = _broken_link(cursor, top)
+            end = top + 1 if row is None else row[0]
+            mismatch = _first_hash_mismatch(cursor, 1, end)
         if row is not None:
             seq, prev_seq = row
             expected = (prev_seq or 0) + 1
             failures.append((expected, 0, GAP) if seq != expected else (seq, 1, LINK))
-            end = failures[0][0]
-        mismatch = _first_hash_mismatch(cursor, 1, end)
         if mismatch is not None:
             failures.append((mismatch, 2, HASH))
-            end = mismatch
+        end = min(failures)[0] if failures else top + 1
         wanted = [seq for seq in anchor_hashes if seq < end]
         if wanted:
             cursor.execute("SELECT seq, hash FROM audit_auditevent WHERE seq = ANY(%s)", [wanted])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import secrets
@@ -135,7 +136,7 @@ def record_event(
     return _append(fields, changes_json, context_json, insert)
 
 
-_INSERT_COLUMNS = (*HASHED_FIELDS, "hash")
+_INSERT_COLUMNS = (*HASHED_FIELDS, "hash", "body")
 _JSON_COLUMNS = ("changes", "context")
 
 
@@ -220,7 +221,7 @@ _SPLICE_SQL = {
     '\'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\') || \'"\'',
     "target_id": "'\"' || ev.target_id || '\"'",
 }
-_UNDER_LOCK = frozenset({"seq", "occurred_at", "target_id", "prev_hash", "hash"})
+_UNDER_LOCK = frozenset({"seq", "occurred_at", "target_id", "prev_hash", "hash", "body"})
 
 
 def _hash_template(fields: dict[str, Any], spliced: Sequence[str]) -> list[tuple[str, str]] | None:
@@ -285,7 +286,11 @@ def _append_one_statement(
         if name:
             text.append(f"({_SPLICE_SQL[name]})")
     concat = " || ".join(text)  # fixed SQL; the canonical text goes in as parameters
-    sql += f", hashed AS (SELECT ev.*, encode(sha256(convert_to({concat}, 'UTF8')), 'hex') AS hash FROM ev)"  # noqa: S608
+    sql += (
+        f", bodied AS (SELECT ev.*, {concat} AS body FROM ev), "  # noqa: S608
+        "hashed AS (SELECT bodied.*, encode(sha256(convert_to(body, 'UTF8')), 'hex') AS hash "
+        "FROM bodied)"
+    )
     values = []
     for name in _INSERT_COLUMNS:
         if name in _UNDER_LOCK:
@@ -354,7 +359,8 @@ def _append(
         fields["seq"] = seq + 1
         fields["occurred_at"] = now
         fields["prev_hash"] = prev_hash
-        digest = event_hash(fields)
+        body = canonical_bytes(fields)
+        digest = hashlib.sha256(body).hexdigest()
         params = [
             fields["seq"],
             connection.ops.adapt_datetimefield_value(now),
@@ -370,6 +376,7 @@ def _append(
             fields["outcome"],
             prev_hash,
             digest,
+            body.decode("utf-8"),
         ]
         if vendor == "postgresql":
             cursor.execute(

@@ -46,18 +46,27 @@ def _plain(writers: int, rows: list[dict[str, Any]]) -> float:
     """The same rows, one INSERT per transaction through the ORM, no chain, no lock."""
     from django.db import connection, transaction
 
-    from audit.chain import GENESIS_HASH
+    from audit.chain import GENESIS_HASH, canonical_bytes
     from audit.models import AuditEvent
 
     barrier = threading.Barrier(writers + 1)
     share = len(rows) // writers
     base = 10**12 + next(_PLAIN_ROUNDS) * 10**6  # seq is unique: each round its own range
 
-    def work(w: int) -> None:
-        barrier.wait()
+    def prepared(w: int) -> list[dict[str, Any]]:
+        out = []
         for i, row in enumerate(rows[w * share : (w + 1) * share]):
             seq = base + w * share + i
             data = {**row, "seq": seq, "hash": f"{seq:064d}", "prev_hash": GENESIS_HASH}
+            # The same row as record_event writes, its canonical body included.
+            data["body"] = canonical_bytes(data).decode()
+            out.append(data)
+        return out
+
+    def work(w: int) -> None:
+        datas = prepared(w)
+        barrier.wait()
+        for data in datas:
             with transaction.atomic():
                 AuditEvent.objects.create(**data)
         connection.close()

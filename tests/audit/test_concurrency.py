@@ -85,3 +85,20 @@ def test_an_append_releases_the_head_before_the_log_flush_yet_is_durable_on_retu
     barriers = [q for q in ctx.captured_queries if "steward_audit_flush()" in q["sql"]]
     assert len(barriers) == 1  # one flush per transaction, however many events
     assert AuditEvent.objects.filter(action="test.durable").count() == 2
+
+
+def test_outside_a_transaction_the_links_are_walked_beside_the_hash_scan():
+    """Verification outside a transaction checks links on a second connection while the hash
+    scan runs: both kinds of break are still found, the lowest first."""
+    from tests.audit.conftest import tamper_sql
+
+    for i in range(6):
+        record_event(actor="beside", action="test.beside", changes={"i": i})
+    assert not connection.in_atomic_block
+    assert verify_chain(use_published=False).ok
+    tamper_sql("UPDATE audit_auditevent SET prev_hash = %s, body = NULL WHERE seq = 5", ["f" * 64])
+    report = verify_chain(use_published=False)
+    assert (report.ok, report.broken_seq, report.problem) == (False, 5, "link_mismatch")
+    tamper_sql("UPDATE audit_auditevent SET target_label = 'forged', body = NULL WHERE seq = 3")
+    report = verify_chain(use_published=False)
+    assert (report.ok, report.broken_seq, report.problem) == (False, 3, "hash_mismatch")

@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 
 from audit.chain import GENESIS_HASH, canonical_bytes, canonicalize, event_hash, iter_db_rows
 from audit.checkpoints import checkpoint_path, published_documents
@@ -32,12 +32,48 @@ def test_an_intact_chain_verifies_with_its_range(make_checkpoint, some_events):
 
 def test_a_row_edited_with_triggers_disabled_is_found_at_its_seq(some_events):
     some_events(5)
-    tamper_sql("UPDATE audit_auditevent SET target_label = 'forged' WHERE seq = 3")
+    tamper_sql("UPDATE audit_auditevent SET target_label = 'forged', body = NULL WHERE seq = 3")
     report = verify_chain()
     assert not report.ok
     assert report.broken_seq == 3
     assert report.problem == "hash_mismatch"
     assert report.last_seq == 2
+
+
+@pytest.mark.parametrize("edit", ["body", "columns"])
+def test_a_row_edited_with_its_body_is_found_at_its_seq(some_events, edit):
+    """The body and the columns changed together (the CHECK constraint allows it): the hash
+    no longer matches, whichever of the two the edit started from."""
+    some_events(5)
+    row = next(r for r in iter_db_rows(3, 3))
+    forged = canonical_bytes({**row, "target_label": "forged"}).decode()
+    tamper_sql(
+        "UPDATE audit_auditevent SET target_label = 'forged', body = %s WHERE seq = 3", [forged]
+    )
+    report = verify_chain()
+    assert (report.ok, report.broken_seq, report.problem) == (False, 3, "hash_mismatch")
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_postgresql_refuses_a_column_edited_without_its_body(some_events):
+    from django.db import IntegrityError
+
+    some_events(3)
+    with pytest.raises(IntegrityError, match="body_matches_columns"), transaction.atomic():
+        tamper_sql("UPDATE audit_auditevent SET target_label = 'forged' WHERE seq = 2")
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_without_the_body_constraint_every_row_is_rebuilt_from_its_columns(some_events):
+    """Dropping the constraint to edit a column behind its body does not get past the
+    verifier: it stops trusting bodies and checks every row from its columns."""
+    from audit.pgverify import BODY_CONSTRAINT
+
+    some_events(4)
+    tamper_sql(f"ALTER TABLE audit_auditevent DROP CONSTRAINT {BODY_CONSTRAINT}")
+    tamper_sql("UPDATE audit_auditevent SET outcome = 'failure' WHERE seq = 3")
+    report = verify_chain()
+    assert (report.ok, report.broken_seq, report.problem) == (False, 3, "hash_mismatch")
 
 
 def test_a_deleted_row_is_a_gap(some_events):
@@ -57,9 +93,15 @@ def _rewrite_from(seq: int) -> None:
         row["prev_hash"] = prev
         row["hash"] = event_hash(row)
         tamper_sql(
-            "UPDATE audit_auditevent SET target_label = %s, prev_hash = %s, hash = %s "
-            "WHERE seq = %s",
-            [row["target_label"], row["prev_hash"], "x" + row["hash"][1:], row["seq"]],
+            "UPDATE audit_auditevent SET target_label = %s, prev_hash = %s, hash = %s, "
+            "body = %s WHERE seq = %s",
+            [
+                row["target_label"],
+                row["prev_hash"],
+                "x" + row["hash"][1:],
+                canonical_bytes(row).decode(),
+                row["seq"],
+            ],
         )
         prev = row["hash"]
     # Two passes: hash is unique, so first park temporary values, then write the real ones.
@@ -158,7 +200,7 @@ def test_the_command_reports_ok_and_failure(make_checkpoint, some_events, tmp_pa
     out = StringIO()
     call_command("audit_verify", "--checkpoint", str(checkpoint_path(checkpoint)), stdout=out)
     assert "OK: seq 1..3 verified" in out.getvalue()
-    tamper_sql("UPDATE audit_auditevent SET action = 'x' WHERE seq = 2")
+    tamper_sql("UPDATE audit_auditevent SET action = 'x', body = NULL WHERE seq = 2")
     out = StringIO()
     with pytest.raises(SystemExit) as exit_info:
         call_command("audit_verify", stdout=out)
@@ -181,7 +223,7 @@ def test_the_api_reports_the_verified_range(make_checkpoint, auditor, viewer, be
 
 def test_the_api_reports_the_first_broken_seq(auditor, bearer, some_events):
     some_events(4)
-    tamper_sql("UPDATE audit_auditevent SET outcome = 'failure' WHERE seq = 2")
+    tamper_sql("UPDATE audit_auditevent SET outcome = 'failure', body = NULL WHERE seq = 2")
     body = bearer(auditor, "audit:read").get("/api/v1/audit/verify/").json()
     assert (body["ok"], body["broken_seq"], body["problem"]) == (False, 2, "hash_mismatch")
 
@@ -238,11 +280,24 @@ def test_postgresql_rebuilds_exactly_the_canonical_bytes_of_every_event():
     assert verify_chain().ok
 
 
+def test_every_event_keeps_the_bytes_its_hash_covers():
+    import hashlib
+
+    from audit.models import AuditEvent
+
+    _record_tricky_events()
+    expected = {row["seq"]: canonical_bytes(row) for row in iter_db_rows()}
+    stored = dict(AuditEvent.objects.values_list("seq", "body"))
+    assert {seq: body.encode() for seq, body in stored.items()} == expected
+    for event in AuditEvent.objects.all():
+        assert hashlib.sha256(event.body.encode()).hexdigest() == event.hash
+
+
 def test_tricky_values_verify_and_an_edit_inside_a_json_column_is_found():
     _record_tricky_events()
     assert verify_chain().ok
     tamper_sql(
-        "UPDATE audit_auditevent SET changes = %s WHERE seq = 4",
+        "UPDATE audit_auditevent SET changes = %s, body = NULL WHERE seq = 4",
         ['{"ctl":"changed","unicode":"é ☃ 𝄞","z":2,"é":3,"\ue000key":1}'],
     )
     report = verify_chain()
@@ -259,7 +314,8 @@ def test_json_spelled_otherwise_but_equal_still_verifies():
         respelled = json.dumps(context, indent=1).replace("1.25", "1.250")
         assert respelled.encode() != canonicalize(context)
         tamper_sql(
-            "UPDATE audit_auditevent SET context = %s WHERE seq = %s", [respelled, row["seq"]]
+            "UPDATE audit_auditevent SET context = %s, body = NULL WHERE seq = %s",
+            [respelled, row["seq"]],
         )
     report = verify_chain()
     assert report.ok, report.reason
