@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO, cast
 
@@ -28,9 +29,9 @@ from provenance.models import (
     SigningJob,
     TrainingMining,
 )
-from provenance.services.credentials import active_credential
 from provenance.services.output import SignedOutput
 from provenance.watermark import get_backend
+from registry.models import AIModel, Approval, ModelVersion
 
 logger = logging.getLogger(__name__)
 
@@ -42,29 +43,104 @@ class JobFailed(Exception):
     """The job cannot succeed however often it runs; the message is shown to the user."""
 
 
-def _claim(job_id: int) -> SigningJob | None:
+# What a run needs, read with the claim: the job, its model version (with the model and the
+# approval in force, to check it may still sign) and the active credential.
+_LOADED: tuple[tuple[type[models.Model], str], ...] = (
+    (SigningJob, "j"),
+    (ModelVersion, "mv"),
+    (AIModel, "m"),
+    (Approval, "ap"),
+    (SigningCredential, "cr"),
+)
+
+
+def _columns(model: type[models.Model], alias: str) -> str:
+    qn = connection.ops.quote_name
+    return ", ".join(f"{alias}.{qn(str(f.column))}" for f in model._meta.concrete_fields)
+
+
+def _claim_sql(vendor: str) -> tuple[str, str]:
+    """(claim, load) statements. On PostgreSQL the claim is a CTE of the load: one round trip
+    claims and reads everything. SQLite has no UPDATE in a CTE: two statements there."""
+    qn = connection.ops.quote_name
+    table = qn(SigningJob._meta.db_table)
+    claim = (
+        f"UPDATE {table} SET status = %s, started_at = %s, attempts = attempts + 1"  # noqa: S608
+        f"{{source}} WHERE {table}.id = %s AND (status = %s OR (status = %s AND started_at < %s))"
+        f" RETURNING {{returning}}"
+    )
+    joins = (
+        f" JOIN {qn(ModelVersion._meta.db_table)} mv ON mv.id = j.model_version_id"
+        f" JOIN {qn(AIModel._meta.db_table)} m ON m.id = mv.model_id"
+        f" LEFT JOIN {qn(Approval._meta.db_table)} ap ON ap.id = mv.current_approval_id"
+        # At most one credential is active (a unique constraint says so).
+        f" LEFT JOIN {qn(SigningCredential._meta.db_table)} cr ON cr.is_active = %s"
+    )
+    select = "SELECT " + ", ".join(_columns(model, alias) for model, alias in _LOADED)
+    if vendor == "postgresql":
+        # A claim lost in a database crash only means the job runs again (its finish checks
+        # the claim), so it need not wait for the log flush: set_config() makes this
+        # statement's own (autocommit) transaction asynchronous.
+        cte = claim.format(source=" FROM nosync", returning=f"{table}.*")
+        nosync = "WITH nosync AS (SELECT set_config('synchronous_commit', 'off', true))"
+        return f"{nosync}, j AS ({cte}) {select} FROM j{joins}", ""
+    return (
+        claim.format(source="", returning="id"),
+        f"{select} FROM {table} j{joins} WHERE j.id = %s",
+    )
+
+
+def _instance(model: type[models.Model], values: Sequence[Any]) -> Any:
+    """A model instance from raw column values, converted as a queryset would."""
+    fields = model._meta.concrete_fields
+    if values[[f.primary_key for f in fields].index(True)] is None:  # an outer join's miss
+        return None
+    converted = []
+    for field, value in zip(fields, values, strict=True):
+        col = field.get_col(model._meta.db_table)
+        for convert in connection.ops.get_db_converters(col) + col.get_db_converters(connection):
+            value = convert(value, col, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+
+
+def _claim(job_id: int) -> tuple[SigningJob, SigningCredential | None] | None:
+    """Take the job (queued, or running past its lease: its worker died) and read what the
+    run needs: the job with its model version, and the active credential."""
     now = timezone.now()
     stale = now - dt.timedelta(seconds=settings.PROVENANCE_JOB_LEASE_SECONDS)
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # A claim lost in a database crash only means the job runs again (its finish
-            # checks the claim), so it need not wait for the log flush.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit = off")
-        claimed = (
-            SigningJob.objects.filter(pk=job_id)
-            .filter(
-                models.Q(status=JobStatus.QUEUED)
-                # A worker that died mid-sign left this: its lease has run out.
-                | models.Q(status=JobStatus.RUNNING, started_at__lt=stale)
-            )
-            .update(status=JobStatus.RUNNING, started_at=now, attempts=models.F("attempts") + 1)
-        )
-    if not claimed:
+    ops = connection.ops
+    claim_params = [
+        JobStatus.RUNNING.value,
+        ops.adapt_datetimefield_value(now),
+        job_id,
+        JobStatus.QUEUED.value,
+        JobStatus.RUNNING.value,
+        ops.adapt_datetimefield_value(stale),
+    ]
+    claim, load = _claim_sql(connection.vendor)
+    with connection.cursor() as cursor:
+        if load:
+            cursor.execute(claim, claim_params)
+            if cursor.fetchone() is None:
+                return None
+            cursor.execute(load, [True, job_id])
+        else:
+            cursor.execute(claim, [*claim_params, True])
+        row = cursor.fetchone()
+    if row is None:
         return None
-    return SigningJob.objects.select_related(
-        "model_version__model", "model_version__current_approval"
-    ).get(pk=job_id)
+    loaded = []
+    start = 0
+    for model, _alias in _LOADED:
+        width = len(model._meta.concrete_fields)
+        loaded.append(_instance(model, row[start : start + width]))
+        start += width
+    job, version, model, approval, credential = loaded
+    version.model = model
+    version.current_approval = approval
+    job.model_version = version
+    return job, credential
 
 
 @dataclass
@@ -99,8 +175,9 @@ def _save_image(image: Image.Image, original: Image.Image, mime: str) -> bytes:
     return buffer.getvalue()
 
 
-def _watermark(job: SigningJob, data: bytes) -> tuple[bytes, str]:
-    """The image with the job's watermark, or the data unchanged and why."""
+def _watermark(job: SigningJob, data: bytes | BinaryIO) -> tuple[bytes | BinaryIO, str]:
+    """The image with the job's watermark, or the data unchanged and why. A stream is read
+    only when the watermark needs the pixels."""
     fmt = media.FORMATS[job.mime_type]
     if not job.watermark_id:
         if not fmt.image:
@@ -108,6 +185,8 @@ def _watermark(job: SigningJob, data: bytes) -> tuple[bytes, str]:
         return data, "watermark turned off in the job options"
     if job.mime_type == "image/gif":
         return data, "GIF palette images cannot carry the watermark"
+    if not isinstance(data, bytes):
+        data = data.read()
     try:
         image = media.decode_image(data, settings.PROVENANCE_MAX_IMAGE_PIXELS)
     except Image.DecompressionBombError as exc:
@@ -125,11 +204,13 @@ def _watermark(job: SigningJob, data: bytes) -> tuple[bytes, str]:
 def sign_media(
     *,
     job: SigningJob,
-    data: bytes,
+    data: bytes | BinaryIO,
     credential: SigningCredential,
     watermark: bool = True,
 ) -> SignResult:
-    """Watermark (images) and sign one asset. Raises JobFailed for a permanent failure."""
+    """Watermark (images) and sign one asset, given as bytes or as a readable, seekable
+    stream (c2pa then reads the stored input itself: no copy in memory). Raises JobFailed
+    for a permanent failure."""
     started = time.perf_counter()
     note = ""
     if watermark:
@@ -162,7 +243,7 @@ def sign_media(
     output = SignedOutput()  # handed to the caller, who closes it
     try:
         manifest_bytes = manifest.sign_stream(
-            source=io.BytesIO(data),
+            source=io.BytesIO(data) if isinstance(data, bytes) else data,
             dest=cast(BinaryIO, output),
             mime=job.mime_type,
             manifest_definition=definition,
@@ -203,10 +284,11 @@ def _fail(job: SigningJob, attempt: int, reason: str, *, refused: bool = False) 
 def signing_job_run(*, job_id: int, watermark: bool = True) -> SigningJob | None:
     """Sign one queued job, once. A redelivered task finds the job claimed and does nothing;
     a task that lost its claim (its lease ran out and another took over) keeps nothing."""
-    job = _claim(job_id)
-    if job is None:
+    claimed = _claim(job_id)
+    if claimed is None:
         logger.info("signing job %s is missing, finished or being signed elsewhere", job_id)
         return SigningJob.objects.filter(pk=job_id).first()
+    job, credential = claimed
     attempt = job.attempts
     started = time.perf_counter()
     if not job.model_version.is_usable():
@@ -217,14 +299,14 @@ def signing_job_run(*, job_id: int, watermark: bool = True) -> SigningJob | None
             refused=True,
         )
         return SigningJob.objects.get(pk=job_id)
-    credential = active_credential()
     if credential is None:
         _fail(job, attempt, "No active signing credential.")
         return SigningJob.objects.get(pk=job_id)
     try:
         with job.input_file.open("rb") as handle:
-            data = handle.read()
-        result = sign_media(job=job, data=data, credential=credential, watermark=watermark)
+            result = sign_media(
+                job=job, data=cast(BinaryIO, handle), credential=credential, watermark=watermark
+            )
     except keys.CredentialError as exc:
         _fail(job, attempt, f"The signing credential '{credential}' is unusable: {exc.message}")
         return SigningJob.objects.get(pk=job_id)
@@ -266,27 +348,28 @@ def _finish(
     if job.created_at and job.started_at:
         timings["queue_ms"] = round((job.started_at - job.created_at).total_seconds() * 1000, 2)
     label = result.manifest_json.get("active_manifest", "")
+    values: dict[str, Any] = {
+        "status": JobStatus.SUCCEEDED,
+        "credential": credential,
+        "output_file": output_name,
+        "output_sha256": output_sha,
+        "output_size": output_size,
+        "manifest_mode": result.mode,
+        "manifest_label": label,
+        "manifest_file": manifest_name,
+        "manifest_json": result.manifest_json,
+        "watermark_algorithm": get_backend().algorithm
+        if not result.watermark_note and job.watermark_id
+        else "",
+        "watermark_note": result.watermark_note,
+        "finished_at": timezone.now(),
+        "timings": timings,
+        "error": "",
+    }
     with transaction.atomic():
         updated = SigningJob.objects.filter(
             pk=job.pk, status=JobStatus.RUNNING, attempts=attempt
-        ).update(
-            status=JobStatus.SUCCEEDED,
-            credential=credential,
-            output_file=output_name,
-            output_sha256=output_sha,
-            output_size=output_size,
-            manifest_mode=result.mode,
-            manifest_label=label,
-            manifest_file=manifest_name,
-            manifest_json=result.manifest_json,
-            watermark_algorithm=get_backend().algorithm
-            if not result.watermark_note and job.watermark_id
-            else "",
-            watermark_note=result.watermark_note,
-            finished_at=timezone.now(),
-            timings=timings,
-            error="",
-        )
+        ).update(**values)
         if updated:
             record_event(
                 actor=None,
@@ -306,7 +389,11 @@ def _finish(
         logger.warning("signing job %s attempt %s lost its claim; discarding", job.pk, attempt)
         default_storage.delete(output_name)
         default_storage.delete(manifest_name)
-    return SigningJob.objects.get(pk=job.pk)
+        return SigningJob.objects.get(pk=job.pk)
+    # The row is what this attempt wrote: no need to read it back.
+    for name, value in values.items():
+        setattr(job, name, value)
+    return job
 
 
 def signing_job_fail_unexpected(*, job_id: int, reason: str) -> None:
