@@ -326,6 +326,28 @@ def signing_job_run(*, job_id: int, watermark: bool = True) -> SigningJob | None
         return _finish(job, attempt, credential, result, started)
 
 
+def _update_claimed(job_id: int, attempt: int, values: dict[str, Any]) -> int:
+    """``SigningJob.objects.filter(pk=, status=RUNNING, attempts=).update(**values)`` as one
+    plain statement: the queryset spends more time compiling this update (~0.3 ms) than the
+    database takes to run it, on every job. Values are prepared by their fields as the
+    queryset would (JSON, dates, a model instance for a foreign key)."""
+    qn = connection.ops.quote_name
+    assignments, params = [], []
+    for name, value in values.items():
+        field = SigningJob._meta.get_field(name)
+        if isinstance(value, models.Model):
+            value = value.pk
+        assignments.append(f"{qn(str(field.column))} = %s")  # type: ignore[union-attr]
+        params.append(field.get_db_prep_save(value, connection))  # type: ignore[union-attr]
+    sql = (
+        f"UPDATE {qn(SigningJob._meta.db_table)} SET {', '.join(assignments)}"  # noqa: S608
+        " WHERE id = %s AND status = %s AND attempts = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, job_id, JobStatus.RUNNING.value, attempt])
+        return int(cursor.rowcount)
+
+
 def _finish(
     job: SigningJob,
     attempt: int,
@@ -367,9 +389,7 @@ def _finish(
         "error": "",
     }
     with transaction.atomic():
-        updated = SigningJob.objects.filter(
-            pk=job.pk, status=JobStatus.RUNNING, attempts=attempt
-        ).update(**values)
+        updated = _update_claimed(job.pk, attempt, values)
         if updated:
             record_event(
                 actor=None,
