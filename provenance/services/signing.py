@@ -73,7 +73,7 @@ def _claim_sql(vendor: str) -> tuple[str, str]:
         f" JOIN {qn(ModelVersion._meta.db_table)} mv ON mv.id = j.model_version_id"
         f" JOIN {qn(AIModel._meta.db_table)} m ON m.id = mv.model_id"
         f" LEFT JOIN {qn(Approval._meta.db_table)} ap ON ap.id = mv.current_approval_id"
-        # At most one credential is active (a unique constraint says so).
+        # What active_credential() returns: at most one is active (a unique constraint).
         f" LEFT JOIN {qn(SigningCredential._meta.db_table)} cr ON cr.is_active = %s"
     )
     select = "SELECT " + ", ".join(_columns(model, alias) for model, alias in _LOADED)
@@ -105,8 +105,9 @@ def _instance(model: type[models.Model], values: Sequence[Any]) -> Any:
 
 
 def _claim(job_id: int) -> tuple[SigningJob, SigningCredential | None] | None:
-    """Take the job (queued, or running past its lease: its worker died) and read what the
-    run needs: the job with its model version, and the active credential."""
+    """Take the job (queued, or running past its lease: the worker that had it died) and read
+    what the run needs: the job with its model version, and the active credential. None when
+    the job is missing, finished or being signed elsewhere."""
     now = timezone.now()
     stale = now - dt.timedelta(seconds=settings.PROVENANCE_JOB_LEASE_SECONDS)
     ops = connection.ops
@@ -136,8 +137,8 @@ def _claim(job_id: int) -> tuple[SigningJob, SigningCredential | None] | None:
         width = len(model._meta.concrete_fields)
         loaded.append(_instance(model, row[start : start + width]))
         start += width
-    job, version, model, approval, credential = loaded
-    version.model = model
+    job, version, ai_model, approval, credential = loaded
+    version.model = ai_model
     version.current_approval = approval
     job.model_version = version
     return job, credential
