@@ -1,4 +1,4 @@
-"""Writes for provenance: credentials, signing jobs (submit, run, sweep) and verification."""
+"""Writes for provenance: credentials, signing jobs (submit and sweep; run) and verification."""
 
 from provenance.services.credentials import (
     active_credential,
@@ -7,16 +7,18 @@ from provenance.services.credentials import (
 )
 from provenance.services.jobs import (
     SIGN_PERMISSION,
-    TRANSIENT_ERRORS,
-    JobFailed,
     PayloadTooLarge,
     SignOptions,
     enqueue_jobs,
+    signing_jobs_submit,
+    signing_jobs_sweep,
+)
+from provenance.services.signing import (
+    TRANSIENT_ERRORS,
+    JobFailed,
     sign_media,
     signing_job_fail_unexpected,
     signing_job_run,
-    signing_jobs_submit,
-    signing_jobs_sweep,
 )
 from provenance.services.verification import verify_file
 

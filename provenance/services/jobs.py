@@ -1,47 +1,38 @@
-"""Signing jobs: submit, run once, and sweep back jobs that were lost or orphaned."""
+"""Signing jobs: submit, and sweep back jobs that were lost or orphaned (running one job is
+provenance/services/signing.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import logging
-import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO, cast
 
-import c2pa
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import InterfaceError, OperationalError, connection, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
-from PIL import Image
 
 from audit.models import Outcome
 from audit.services import record_event
 from config.exceptions import Conflict, NotAllowed, Unprocessable
-from provenance import keys, manifest, media
+from provenance import media
 from provenance.models import (
     JobStatus,
-    ManifestMode,
-    SigningCredential,
     SigningJob,
     TrainingMining,
 )
 from provenance.services.credentials import active_credential
-from provenance.services.output import SignedOutput, remove_stale_partials
-from provenance.watermark import get_backend, new_watermark_id, to_hex
+from provenance.services.output import remove_stale_partials
+from provenance.watermark import new_watermark_id, to_hex
 from registry.models import ModelVersion
 
 logger = logging.getLogger(__name__)
 
 SIGN_PERMISSION = "provenance.add_signingjob"
-# Errors after which the same task, run again, may well succeed.
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError)
 # A queued job whose message may have been lost is enqueued again after this long.
 REQUEUE_AFTER = dt.timedelta(minutes=10)
 NEVER_ENQUEUED_AFTER = dt.timedelta(seconds=30)
@@ -226,286 +217,6 @@ def enqueue_jobs(job_ids: Iterable[int]) -> int:
         )
         sent += 1
     return sent
-
-
-# --- Running --------------------------------------------------------------------------------
-
-
-class JobFailed(Exception):
-    """The job cannot succeed however often it runs; the message is shown to the user."""
-
-
-def _claim(job_id: int) -> SigningJob | None:
-    now = timezone.now()
-    stale = now - dt.timedelta(seconds=settings.PROVENANCE_JOB_LEASE_SECONDS)
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # A claim lost in a database crash only means the job runs again (its finish
-            # checks the claim), so it need not wait for the log flush.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit = off")
-        claimed = (
-            SigningJob.objects.filter(pk=job_id)
-            .filter(
-                models.Q(status=JobStatus.QUEUED)
-                # A worker that died mid-sign left this: its lease has run out.
-                | models.Q(status=JobStatus.RUNNING, started_at__lt=stale)
-            )
-            .update(status=JobStatus.RUNNING, started_at=now, attempts=models.F("attempts") + 1)
-        )
-    if not claimed:
-        return None
-    return SigningJob.objects.select_related(
-        "model_version__model", "model_version__current_approval"
-    ).get(pk=job_id)
-
-
-@dataclass
-class SignResult:
-    output: SignedOutput
-    manifest_bytes: bytes
-    manifest_json: dict[str, Any]
-    mode: str
-    watermark_ms: float
-    sign_ms: float
-    watermark_note: str
-
-
-def _save_image(image: Image.Image, original: Image.Image, mime: str) -> bytes:
-    if "A" in original.getbands():
-        image = image.convert("RGBA")
-        image.putalpha(original.getchannel("A"))
-    buffer = io.BytesIO()
-    extra: dict[str, Any] = {}
-    if original.info.get("icc_profile"):
-        extra["icc_profile"] = original.info["icc_profile"]
-    formats: dict[str, tuple[str, dict[str, Any]]] = {
-        "image/jpeg": ("JPEG", {"quality": 95}),
-        "image/png": ("PNG", {}),
-        "image/webp": ("WEBP", {"quality": 95}),
-        "image/tiff": ("TIFF", {"compression": "tiff_lzw"}),
-        "image/avif": ("AVIF", {"quality": 90}),
-        "image/bmp": ("BMP", {}),
-    }
-    name, options = formats[mime]
-    image.save(buffer, name, **options, **extra)
-    return buffer.getvalue()
-
-
-def _watermark(job: SigningJob, data: bytes) -> tuple[bytes, str]:
-    """The image with the job's watermark, or the data unchanged and why."""
-    fmt = media.FORMATS[job.mime_type]
-    if not job.watermark_id:
-        if not fmt.image:
-            return data, "not an image: no watermark"
-        return data, "watermark turned off in the job options"
-    if job.mime_type == "image/gif":
-        return data, "GIF palette images cannot carry the watermark"
-    try:
-        image = media.decode_image(data, settings.PROVENANCE_MAX_IMAGE_PIXELS)
-    except Image.DecompressionBombError as exc:
-        raise JobFailed(f"Image refused as a decompression bomb: {exc}") from exc
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise JobFailed(f"The image cannot be decoded: {exc}") from exc
-    backend = get_backend()
-    min_w, min_h = backend.min_size()
-    if image.width < min_w or image.height < min_h:
-        return data, f"image smaller than {min_w}×{min_h}: too small for the watermark"
-    marked = backend.embed(image, int(job.watermark_id, 16))
-    return _save_image(marked, image, job.mime_type), ""
-
-
-def sign_media(
-    *,
-    job: SigningJob,
-    data: bytes,
-    credential: SigningCredential,
-    watermark: bool = True,
-) -> SignResult:
-    """Watermark (images) and sign one asset. Raises JobFailed for a permanent failure."""
-    started = time.perf_counter()
-    note = ""
-    if watermark:
-        data, note = _watermark(job, data)
-    marked_at = time.perf_counter()
-    fmt = media.FORMATS[job.mime_type]
-    embed = fmt.embed and bool(job.options.get("embed", True))
-    version = job.model_version
-    wm_assertion = None
-    if job.watermark_id and not note:
-        wm_assertion = {"algorithm": get_backend().algorithm, "id": job.watermark_id, "bits": 64}
-    definition = manifest.definition(
-        title=job.input_name,
-        model=manifest.ModelIdentity(
-            name=version.model.name,
-            version=version.label,
-            provider=version.model.provider,
-            registry_id=version.pk,
-        ),
-        training_mining=job.options.get("training_mining", TrainingMining.NOT_ALLOWED),
-        watermark=wm_assertion,
-        steward_job={"job_id": job.pk, "deployment": job.deployment_ref or None},
-    )
-    signer = keys.process_signer(
-        chain_pem=credential.certificate_chain,
-        key_reference=credential.key_reference,
-        algorithm=credential.algorithm,
-        tsa_url=settings.PROVENANCE_TSA_URL,
-    )
-    output = SignedOutput()  # handed to the caller, who closes it
-    try:
-        manifest_bytes = manifest.sign_stream(
-            source=io.BytesIO(data),
-            dest=cast(BinaryIO, output),
-            mime=job.mime_type,
-            manifest_definition=definition,
-            signer=signer,
-            context=keys.process_sign_context(),
-            embed=embed,
-        )
-    except c2pa.C2paError as exc:
-        output.close()
-        raise JobFailed(f"c2pa could not sign this {fmt.label} file: {exc}") from exc
-    signed_at = time.perf_counter()
-    return SignResult(
-        output=output,
-        manifest_bytes=manifest_bytes,
-        manifest_json=manifest.store_json(manifest_bytes),
-        mode=ManifestMode.EMBEDDED if embed else ManifestMode.SIDECAR,
-        watermark_ms=(marked_at - started) * 1000,
-        sign_ms=(signed_at - marked_at) * 1000,
-        watermark_note=note,
-    )
-
-
-def _fail(job: SigningJob, attempt: int, reason: str, *, refused: bool = False) -> None:
-    with transaction.atomic():
-        updated = SigningJob.objects.filter(
-            pk=job.pk, status=JobStatus.RUNNING, attempts=attempt
-        ).update(status=JobStatus.FAILED, error=reason[:4000], finished_at=timezone.now())
-        if updated:
-            record_event(
-                actor=None,
-                action="provenance.sign_refused" if refused else "provenance.sign_failed",
-                target=job,
-                outcome=Outcome.DENIED if refused else Outcome.FAILURE,
-                changes={"reason": reason[:1000], "attempt": attempt},
-            )
-
-
-def signing_job_run(*, job_id: int, watermark: bool = True) -> SigningJob | None:
-    """Sign one queued job, once. A redelivered task finds the job claimed and does nothing;
-    a task that lost its claim (its lease ran out and another took over) keeps nothing."""
-    job = _claim(job_id)
-    if job is None:
-        logger.info("signing job %s is missing, finished or being signed elsewhere", job_id)
-        return SigningJob.objects.filter(pk=job_id).first()
-    attempt = job.attempts
-    started = time.perf_counter()
-    if not job.model_version.is_usable():
-        _fail(
-            job,
-            attempt,
-            f"{job.model_version} is no longer approved ({job.model_version.status}); not signed.",
-            refused=True,
-        )
-        return SigningJob.objects.get(pk=job_id)
-    credential = active_credential()
-    if credential is None:
-        _fail(job, attempt, "No active signing credential.")
-        return SigningJob.objects.get(pk=job_id)
-    try:
-        with job.input_file.open("rb") as handle:
-            data = handle.read()
-        result = sign_media(job=job, data=data, credential=credential, watermark=watermark)
-    except keys.CredentialError as exc:
-        _fail(job, attempt, f"The signing credential '{credential}' is unusable: {exc.message}")
-        return SigningJob.objects.get(pk=job_id)
-    except JobFailed as exc:
-        _fail(job, attempt, str(exc))
-        return SigningJob.objects.get(pk=job_id)
-    except FileNotFoundError:
-        _fail(job, attempt, "The uploaded file is missing from storage.")
-        return SigningJob.objects.get(pk=job_id)
-    except TRANSIENT_ERRORS:
-        # Give the job back so that the retry (or the sweep) can claim it at once.
-        SigningJob.objects.filter(pk=job_id, status=JobStatus.RUNNING, attempts=attempt).update(
-            status=JobStatus.QUEUED
-        )
-        raise
-    with result.output:
-        return _finish(job, attempt, credential, result, started)
-
-
-def _finish(
-    job: SigningJob,
-    attempt: int,
-    credential: SigningCredential,
-    result: SignResult,
-    started: float,
-) -> SigningJob:
-    output_sha, output_size = result.output.sha256_and_size()
-    base = f"provenance/signed/{job.pk}/{attempt}"
-    stem = job.input_name.rsplit(".", 1)[0][:80] or "signed"
-    extension = media.FORMATS[job.mime_type].extension
-    # Moved into place, not copied, on a filesystem storage (see provenance/services/output.py).
-    output_name = default_storage.save(f"{base}/{stem}{extension}", result.output)
-    manifest_name = default_storage.save(f"{base}/{stem}.c2pa", ContentFile(result.manifest_bytes))
-    timings = {
-        "watermark_ms": round(result.watermark_ms, 2),
-        "sign_ms": round(result.sign_ms, 2),
-        "total_ms": round((time.perf_counter() - started) * 1000, 2),
-    }
-    if job.created_at and job.started_at:
-        timings["queue_ms"] = round((job.started_at - job.created_at).total_seconds() * 1000, 2)
-    label = result.manifest_json.get("active_manifest", "")
-    with transaction.atomic():
-        updated = SigningJob.objects.filter(
-            pk=job.pk, status=JobStatus.RUNNING, attempts=attempt
-        ).update(
-            status=JobStatus.SUCCEEDED,
-            credential=credential,
-            output_file=output_name,
-            output_sha256=output_sha,
-            output_size=output_size,
-            manifest_mode=result.mode,
-            manifest_label=label,
-            manifest_file=manifest_name,
-            manifest_json=result.manifest_json,
-            watermark_algorithm=get_backend().algorithm
-            if not result.watermark_note and job.watermark_id
-            else "",
-            watermark_note=result.watermark_note,
-            finished_at=timezone.now(),
-            timings=timings,
-            error="",
-        )
-        if updated:
-            record_event(
-                actor=None,
-                action="provenance.signed",
-                target=job,
-                changes={
-                    "manifest_label": label,
-                    "manifest_mode": result.mode,
-                    "output_sha256": output_sha,
-                    "watermark_id": job.watermark_id if not result.watermark_note else None,
-                    "credential": credential.name,
-                    "attempt": attempt,
-                },
-            )
-    if not updated:
-        # Another attempt owns the job now: what this one made is thrown away.
-        logger.warning("signing job %s attempt %s lost its claim; discarding", job.pk, attempt)
-        default_storage.delete(output_name)
-        default_storage.delete(manifest_name)
-    return SigningJob.objects.get(pk=job.pk)
-
-
-def signing_job_fail_unexpected(*, job_id: int, reason: str) -> None:
-    job = SigningJob.objects.filter(pk=job_id, status=JobStatus.RUNNING).first()
-    if job is not None:
-        _fail(job, job.attempts, reason)
 
 
 # --- Sweep ----------------------------------------------------------------------------------

@@ -42,15 +42,18 @@ class SignedOutput(File):  # type: ignore[type-arg]
 
     def __init__(self) -> None:
         directory = partial_dir()
-        if directory is not None:
+        try:
+            fd, path = tempfile.mkstemp(dir=directory, suffix=SUFFIX)
+        except FileNotFoundError:  # first use of this media folder
+            assert directory is not None
             directory.mkdir(parents=True, exist_ok=True)
-        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed by close()
-            dir=directory, suffix=SUFFIX, delete=False
-        )
-        super().__init__(handle, name=os.path.basename(handle.name))
+            fd, path = tempfile.mkstemp(dir=directory, suffix=SUFFIX)
+        # A plain file object, not NamedTemporaryFile's wrapper: c2pa calls into it per chunk.
+        handle = os.fdopen(fd, "w+b")
+        super().__init__(handle, name=os.path.basename(path))
         self._handle = handle
-        self._path = handle.name
-        self._inode = os.fstat(handle.fileno()).st_ino
+        self._path = path
+        self._inode = os.fstat(fd).st_ino
         self._sha = hashlib.sha256()
         self._hashed = 0
         self._in_order = True

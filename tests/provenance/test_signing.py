@@ -129,3 +129,64 @@ def test_every_manifest_issued_is_kept(sign_now):
 
     event = AuditEvent.objects.get(action="provenance.signed", target_id=str(job.pk))
     assert event.changes["manifest_label"] == job.manifest_label
+
+
+def test_a_run_claims_and_loads_in_one_statement_and_returns_the_row_it_wrote(
+    owner, version, credential
+):
+    """The per-job path stays short: on PostgreSQL the claim also reads the model version and
+    the credential, the finish is one update plus the audit event, and the job is not read
+    back (what the run returns matches the row)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from provenance.models import SigningJob
+    from provenance.services import SignOptions, signing_job_run, signing_jobs_submit
+
+    (job,) = signing_jobs_submit(
+        actor=owner,
+        files=[upload("jpeg")],
+        model_version_id=version.pk,
+        options=SignOptions(watermark=False),
+    )
+    with CaptureQueriesContext(connection) as queries:
+        result = signing_job_run(job_id=job.pk)
+    assert result is not None and result.status == JobStatus.SUCCEEDED, result and result.error
+    # The claim (and, on SQLite, the load), the job update, the audit append (lock, insert;
+    # SQLite moves the head apart). Savepoints are the test's own transaction.
+    statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) <= (4 if connection.vendor == "postgresql" else 6), statements
+    row = SigningJob.objects.get(pk=job.pk)
+    for name in (
+        "status",
+        "attempts",
+        "credential_id",
+        "output_sha256",
+        "output_size",
+        "manifest_label",
+        "manifest_mode",
+        "manifest_json",
+        "started_at",
+        "finished_at",
+        "timings",
+        "error",
+    ):
+        assert getattr(result, name) == getattr(row, name), name
+    assert result.output_file.name == row.output_file.name
+    assert result.manifest_file.name == row.manifest_file.name
+    assert result.model_version.model.name == version.model.name
+
+
+def test_a_job_whose_credential_was_deactivated_fails_with_the_reason(owner, version, credential):
+    from provenance.models import SigningCredential
+    from provenance.services import SignOptions, signing_job_run, signing_jobs_submit
+
+    (job,) = signing_jobs_submit(
+        actor=owner, files=[upload("png")], model_version_id=version.pk, options=SignOptions()
+    )
+    SigningCredential.objects.update(is_active=False)
+    result = signing_job_run(job_id=job.pk)
+    assert result is not None
+    assert result.status == JobStatus.FAILED
+    assert result.error == "No active signing credential."
+    assert not result.output_file
