@@ -38,7 +38,8 @@ def require_exporter(user: Any) -> None:
 
 def events_visible_to(user: Any) -> QuerySet[AuditEvent]:
     require_reader(user)
-    return AuditEvent.objects.order_by("-seq")
+    # ``body`` repeats the columns (for verification): pages and the API never need it.
+    return AuditEvent.objects.defer("body").order_by("-seq")
 
 
 def filtered_events(user: Any, data: Any) -> tuple[AuditEventFilterSet, QuerySet[AuditEvent]]:
