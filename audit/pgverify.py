@@ -93,7 +93,6 @@ ORDER BY seq LIMIT 1
 # Where rebuilt bytes do not give the stored hash: how many, and the first. An aggregate (not
 # ORDER BY ... LIMIT, which the planner would run as one ordered index scan) runs in parallel.
 _CANDIDATES = "SELECT count(*), min(seq) FROM audit_auditevent WHERE seq >= %s AND seq < %s AND "
-_NO_END = 2**63 - 1
 # Re-checked in Python before asking the server again, doubling each time: a long run of
 # rows from before migration 0005 costs a few scans, not one per row.
 _FIRST_BATCH = 1000

@@ -1,4 +1,4 @@
-"""The durability barrier of the chain on PostgreSQL (see ``audit.services._append``): a few
+"""The durability barrier of the chain on PostgreSQL (see ``audit.append``): a few
 slot rows that a synchronous commit updates to flush the write-ahead log, and the function
 that does it only when the log is not flushed already. Not a model: nothing reads the table,
 and Django's flush must leave its rows alone."""
