@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -87,3 +88,26 @@ def make_checkpoint(django_capture_on_commit_callbacks: Any) -> Callable[..., An
             return checkpoint_create(**kwargs)
 
     return make
+
+
+def run_writers(count: int, write: Callable[[int], None]) -> None:
+    """Run ``write(0)`` ... ``write(count - 1)`` at once, each in a thread with its own
+    database connection; fail with the errors any of them raised."""
+    barrier = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def run(writer: int) -> None:
+        try:
+            barrier.wait()
+            write(writer)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors

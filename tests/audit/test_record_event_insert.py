@@ -4,7 +4,6 @@ PostgreSQL by the same statement, which needs no transaction around it)."""
 from __future__ import annotations
 
 import itertools
-import threading
 
 import pytest
 from django.db import connection, transaction
@@ -14,7 +13,7 @@ from audit.chain import GENESIS_HASH, iter_db_events, verify_events
 from audit.models import AuditEvent
 from audit.services import RowInsert, record_event
 from audit.verification import verify_chain
-from tests.audit.conftest import requires_postgres
+from tests.audit.conftest import requires_postgres, run_writers
 
 # Text the canonical form escapes or keeps as UTF-8: quotes, a backslash, U+2028, accents.
 ODD_TEXT = ' ünïcode "quoted" \\ \u2028 \x01'
@@ -84,31 +83,18 @@ def test_a_rolled_back_event_takes_its_row_with_it():
 def test_concurrent_appends_outside_a_transaction_make_one_gapless_chain():
     """Decisions are written this way on PostgreSQL: no transaction, one statement each."""
     writers, each = 4, 30
-    barrier = threading.Barrier(writers)
-    errors: list[BaseException] = []
 
     def write(writer: int) -> None:
-        try:
-            barrier.wait()
-            for i in range(each):
-                assert connection.get_autocommit() and not connection.in_atomic_block
-                record_event(
-                    actor=f"writer-{writer}",
-                    action="team.created",
-                    target=("accounts.team", None, f"w{writer}-{i}"),
-                    insert=_team_insert(f"w{writer}-{i}"),
-                )
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+        for i in range(each):
+            assert connection.get_autocommit() and not connection.in_atomic_block
+            record_event(
+                actor=f"writer-{writer}",
+                action="team.created",
+                target=("accounts.team", None, f"w{writer}-{i}"),
+                insert=_team_insert(f"w{writer}-{i}"),
+            )
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors, errors
+    run_writers(writers, write)
     _assert_linear_chain(writers * each)
     assert Team.objects.count() == writers * each
     targets = set(AuditEvent.objects.values_list("target_id", flat=True))
