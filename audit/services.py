@@ -26,6 +26,7 @@ from audit.models import (
 )
 from audit.verification import verify_chain
 from config.exceptions import DomainError
+from config.jobs import claim_queued
 
 logger = logging.getLogger(__name__)
 
@@ -121,10 +122,7 @@ def chain_verification_request(*, actor: Any) -> ChainVerification:
 
 def chain_verification_run(*, verification_id: int) -> ChainVerification | None:
     """Run a queued verification exactly once (a redelivered task finds it claimed)."""
-    claimed = ChainVerification.objects.filter(pk=verification_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, started_at=timezone.now(), attempts=models.F("attempts") + 1
-    )
-    if not claimed:
+    if not claim_queued(ChainVerification, verification_id):
         logger.info("chain verification %s already claimed or missing", verification_id)
         return ChainVerification.objects.filter(pk=verification_id).first()
     try:
@@ -167,7 +165,7 @@ def chain_verification_run(*, verification_id: int) -> ChainVerification | None:
 
 def export_request(*, actor: Any, format: str, filters: dict[str, Any]) -> ReportExport:
     """Queue a signed export of the events matching ``filters``; a worker builds it."""
-    from audit.filtersets import AuditEventFilterSet, clean_filters
+    from audit.filtersets import bound_filterset, clean_filters
     from audit.selectors import require_exporter
     from audit.tasks import run_export
 
@@ -178,12 +176,7 @@ def export_request(*, actor: Any, format: str, filters: dict[str, Any]) -> Repor
             fields={"format": [f"Choose one of {', '.join(ExportFormat.values)}."]},
         )
     clean = clean_filters(filters)
-    filterset = AuditEventFilterSet(data=clean, queryset=AuditEvent.objects.all())
-    if not filterset.is_valid():
-        raise DomainError(
-            "Invalid filters.",
-            fields={name: [str(e) for e in errors] for name, errors in filterset.errors.items()},
-        )
+    bound_filterset(clean, AuditEvent.objects.all())
     with transaction.atomic():
         export = ReportExport.objects.create(format=format, filters=clean, requested_by=actor)
         record_event(
@@ -202,10 +195,7 @@ def export_run(*, export_id: int) -> ReportExport | None:
     from audit.exports.bundle import build_bundle
     from audit.filtersets import AuditEventFilterSet
 
-    claimed = ReportExport.objects.filter(pk=export_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, started_at=timezone.now(), attempts=models.F("attempts") + 1
-    )
-    if not claimed:
+    if not claim_queued(ReportExport, export_id):
         logger.info("export %s already claimed or missing", export_id)
         return ReportExport.objects.filter(pk=export_id).first()
     export = ReportExport.objects.select_related("requested_by").get(pk=export_id)

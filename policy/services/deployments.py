@@ -15,6 +15,7 @@ from accounts.models import Team, User
 from accounts.roles import ADMIN, user_has_role
 from audit.services import record_event
 from config.exceptions import Conflict, DomainError, NotAllowed
+from config.jobs import claim_queued
 from policy.evaluation import active_policies
 from policy.facts import (
     deployment_queryset,
@@ -279,14 +280,23 @@ def reevaluate(
     return evaluated, blocked, unblocked
 
 
+def _reevaluation_succeeded(
+    job: ReevaluationJob, evaluated: int, blocked: int, unblocked: int
+) -> ReevaluationJob:
+    ReevaluationJob.objects.filter(pk=job.pk).update(
+        status=ReevaluationJob.Status.SUCCEEDED,
+        finished_at=timezone.now(),
+        evaluated=evaluated,
+        newly_blocked=blocked,
+        newly_allowed=unblocked,
+    )
+    job.refresh_from_db()
+    return job
+
+
 def reevaluation_run(*, job_id: int) -> ReevaluationJob | None:
     """Run a queued job exactly once: a redelivered task finds it claimed."""
-    claimed = ReevaluationJob.objects.filter(
-        pk=job_id, status=ReevaluationJob.Status.QUEUED
-    ).update(
-        status=ReevaluationJob.Status.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
-    )
-    if not claimed:
+    if not claim_queued(ReevaluationJob, job_id):
         logger.info("re-evaluation job %s already claimed or missing", job_id)
         return ReevaluationJob.objects.filter(pk=job_id).first()
     job = ReevaluationJob.objects.get(pk=job_id)
@@ -301,15 +311,7 @@ def reevaluation_run(*, job_id: int) -> ReevaluationJob | None:
             status=ReevaluationJob.Status.FAILED, finished_at=timezone.now(), error=str(exc)[:2000]
         )
         raise
-    ReevaluationJob.objects.filter(pk=job_id).update(
-        status=ReevaluationJob.Status.SUCCEEDED,
-        finished_at=timezone.now(),
-        evaluated=evaluated,
-        newly_blocked=blocked,
-        newly_allowed=unblocked,
-    )
-    job.refresh_from_db()
-    return job
+    return _reevaluation_succeeded(job, evaluated, blocked, unblocked)
 
 
 def stale_deployments(now: datetime | None = None) -> list[Deployment]:
@@ -371,13 +373,4 @@ def sweep_expired() -> ReevaluationJob | None:
         started_at=timezone.now(),
         attempts=1,
     )
-    evaluated, blocked, unblocked = reevaluate(due)
-    ReevaluationJob.objects.filter(pk=job.pk).update(
-        status=ReevaluationJob.Status.SUCCEEDED,
-        finished_at=timezone.now(),
-        evaluated=evaluated,
-        newly_blocked=blocked,
-        newly_allowed=unblocked,
-    )
-    job.refresh_from_db()
-    return job
+    return _reevaluation_succeeded(job, *reevaluate(due))
