@@ -12,6 +12,7 @@ from django.db.models.fields.json import KT
 from django.db.models.lookups import Exact
 
 from audit.models import ActorType, AuditEvent, Outcome
+from config.exceptions import DomainError
 from config.filters import UtcIsoDateTimeFilter
 from config.ids import parse_id
 
@@ -74,6 +75,16 @@ class AuditEventFilterSet(django_filters.FilterSet):
             Q(target_type__endswith=".deployment", target_id=value)
             | _json_key_is("deployment", value)
         )
+
+
+def bound_filterset(data: Any, queryset: QuerySet[AuditEvent]) -> AuditEventFilterSet:
+    """The FilterSet bound to ``data`` over ``queryset``; invalid filters raise DomainError
+    naming each field."""
+    filterset = AuditEventFilterSet(data=data, queryset=queryset)
+    if not filterset.is_valid():
+        fields = {name: [str(e) for e in errors] for name, errors in filterset.errors.items()}
+        raise DomainError("Invalid filters.", fields=fields)
+    return filterset
 
 
 def _json_key_is(key: str, value: str) -> Q:

@@ -10,9 +10,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from audit.filtersets import AuditEventFilterSet
+from audit.filtersets import AuditEventFilterSet, bound_filterset
 from audit.models import AuditEvent, ChainVerification, Checkpoint, JobStatus, ReportExport
-from config.exceptions import DomainError, NotAllowed
+from config.exceptions import NotAllowed
 
 VIEW_PERMISSION = "audit.view_auditevent"
 EXPORT_PERMISSION = "audit.export_auditevent"
@@ -44,10 +44,7 @@ def events_visible_to(user: Any) -> QuerySet[AuditEvent]:
 
 def filtered_events(user: Any, data: Any) -> tuple[AuditEventFilterSet, QuerySet[AuditEvent]]:
     """The FilterSet bound to ``data`` and its result; invalid filters raise DomainError."""
-    filterset = AuditEventFilterSet(data=data, queryset=events_visible_to(user))
-    if not filterset.is_valid():
-        fields = {name: [str(e) for e in errors] for name, errors in filterset.errors.items()}
-        raise DomainError("Invalid filters.", fields=fields)
+    filterset = bound_filterset(data, events_visible_to(user))
     return filterset, filterset.qs
 
 
