@@ -4,28 +4,15 @@ from typing import Any
 
 from rest_framework import serializers
 
+from audit.chain import HASHED_FIELDS
 from audit.models import AuditEvent, ExportFormat, ReportExport
 
 
 class AuditEventSerializer(serializers.ModelSerializer[AuditEvent]):
     class Meta:
         model = AuditEvent
-        fields = [
-            "seq",
-            "occurred_at",
-            "actor_type",
-            "actor_id",
-            "actor_label",
-            "action",
-            "target_type",
-            "target_id",
-            "target_label",
-            "changes",
-            "context",
-            "outcome",
-            "prev_hash",
-            "hash",
-        ]
+        # What the chain hashes, and the hash: an event as the offline verifier sees it.
+        fields = [*HASHED_FIELDS, "hash"]
         read_only_fields = fields
 
 

@@ -23,6 +23,7 @@ from registry.models import (
 )
 from registry.selectors import approval_status
 from registry.services import CONDITION_KEYS
+from registry.services.catalog import LICENSE_FIELDS
 
 # --- output ------------------------------------------------------------------------------------
 
@@ -36,22 +37,7 @@ class LicenseSerializer(serializers.ModelSerializer[License]):
 
     class Meta:
         model = License
-        fields = [
-            "spdx_id",
-            "name",
-            "category",
-            "commercial_use",
-            "attribution_required",
-            "share_alike",
-            "acceptable_use_policy_url",
-            "user_threshold_mau",
-            "territorial_restrictions",
-            "source_url",
-            "obligations",
-            "summary",
-            "obligations_in_plain_words",
-            "model_count",
-        ]
+        fields = ["spdx_id", *LICENSE_FIELDS, "obligations_in_plain_words", "model_count"]
         read_only_fields = fields
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))

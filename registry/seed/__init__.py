@@ -16,27 +16,13 @@ from registry import services
 from registry.models import AIModel, Approval, EvalSourceKind, ModelVersion
 from registry.seed.licenses import LICENSES
 from registry.seed.models import MODELS
+from registry.services.catalog import MODEL_FIELDS
 
 REQUESTER_BY_TEAM = {"ml-platform": "owner", "research": "researcher"}
-MODEL_KEYS = [
-    "name",
-    "provider",
-    "provider_jurisdiction",
-    "modality",
-    "access",
-    "parameter_count",
-    "context_length",
-    "model_card_url",
-    "description",
-    "openness_components",
-    "hf_repo_id",
-    "training_compute_flops",
-    "eu_ai_act_class",
-]
 
 
 def _model_fields(spec: dict[str, Any]) -> dict[str, Any]:
-    fields = {key: spec[key] for key in MODEL_KEYS if key in spec}
+    fields = {key: spec[key] for key in MODEL_FIELDS if key in spec}
     fields.setdefault("modality", "text")
     return fields
 
