@@ -18,6 +18,7 @@ from django.utils import timezone
 from audit.chain import HASHED_FIELDS, canonical_bytes, event_hash
 from audit.checkpoints import locked_head
 from audit.models import AuditEvent
+from config.db import prepared_cursor
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,9 @@ def _append_one_statement(
         "WHERE audit_chainhead.id = 1 RETURNING ins.id, ins.seq, ins.occurred_at, "
         "ins.target_id, ins.prev_hash, ins.hash, set_config('synchronous_commit', 'off', true)"
     )
-    with connection.cursor() as cursor:
+    # Prepared: the text is the same for every event of a given shape (the canonical text's
+    # pieces are parameters), so PostgreSQL plans it once per connection.
+    with prepared_cursor(connection) as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:

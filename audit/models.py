@@ -34,7 +34,8 @@ class AuditEvent(models.Model):
     actor_id = models.CharField(max_length=64, blank=True)
     actor_label = models.CharField(max_length=200, blank=True)
     action = models.CharField(max_length=100, db_index=True)
-    target_type = models.CharField(max_length=100, blank=True, db_index=True)
+    # Lookups by type use audit_target_idx (target_type, target_id).
+    target_type = models.CharField(max_length=100, blank=True)
     target_id = models.CharField(max_length=100, blank=True)
     target_label = models.CharField(max_length=300, blank=True)
     changes = CanonicalJSONField(default=dict, blank=True)

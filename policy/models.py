@@ -299,7 +299,8 @@ class Decision(models.Model):
     )
     model_slug = models.CharField(max_length=100, db_index=True)
     version_label = models.CharField(max_length=100, blank=True)
-    verdict = models.CharField(max_length=8, choices=Verdict.choices, db_index=True)
+    # Not indexed: two values; lists filter by it while walking the created_at index.
+    verdict = models.CharField(max_length=8, choices=Verdict.choices)
     input = models.JSONField()
     violations = models.JSONField(default=list)
     warnings = models.JSONField(default=list)

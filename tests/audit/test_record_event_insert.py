@@ -101,3 +101,40 @@ def test_concurrent_appends_outside_a_transaction_make_one_gapless_chain():
     assert targets == {str(pk) for pk in Team.objects.values_list("pk", flat=True)}
     report = verify_chain()
     assert report.ok and report.last_seq == writers * each, report.reason
+
+
+def _prepared_appends() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement FROM pg_prepared_statements "
+            "WHERE statement LIKE 'WITH head AS (SELECT seq, hash FROM audit_chainhead%%'"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+@requires_postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_append_statement_is_prepared_unless_turned_off(enabled, settings):
+    """PostgreSQL plans the append once per connection (DB_PREPARED_STATEMENTS, default on);
+    off, nothing is prepared (for poolers that cannot keep them). Events chain either way."""
+    raw = connection.connection
+    saved = raw.prepare_threshold
+    raw.prepare_threshold = saved if enabled else None
+    try:
+        assert saved is not None  # DB_PREPARED_STATEMENTS is on by default
+        for i in range(3):
+            record_event(actor="test", action="test.prepared", changes={"i": i, "t": ODD_TEXT})
+        with transaction.atomic():  # the insert shape is a statement of its own
+            record_event(
+                actor="test",
+                action="team.created",
+                target=("accounts.team", None, "prepared"),
+                insert=_team_insert("prepared"),
+            )
+        prepared = _prepared_appends()
+    finally:
+        raw.prepare_threshold = saved
+    assert len(prepared) == (2 if enabled else 0)
+    assert Team.objects.filter(slug="prepared").exists()
+    _assert_linear_chain(4)
