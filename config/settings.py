@@ -374,6 +374,11 @@ PROVENANCE_TSA_URL = env_str("PROVENANCE_TSA_URL") or None
 # Extra PEM trust anchors for verification, besides the roots of registered credentials.
 PROVENANCE_TRUST_ANCHORS_FILE = env_str("PROVENANCE_TRUST_ANCHORS_FILE") or None
 PROVENANCE_MAX_IMAGE_PIXELS = env_int("PROVENANCE_MAX_IMAGE_PIXELS", 50_000_000)
+# Verifying a file without its manifest searches the pixels for a watermark, once as they are
+# and once per size Steward marked (a resized copy): about 1.5 s of CPU per megapixel each.
+# A request decodes at most this many pixels in all, so no verify holds a server thread for
+# minutes; a search it cut short says so.
+PROVENANCE_VERIFY_DECODE_PIXELS = env_int("PROVENANCE_VERIFY_DECODE_PIXELS", 16_000_000)
 # A running job whose worker died is taken over after this long (longer than the hard limit).
 PROVENANCE_JOB_LEASE_SECONDS = env_int("PROVENANCE_JOB_LEASE_SECONDS", CELERY_TASK_TIME_LIMIT + 60)
 # Watermark keys are RandomState seeds (< 2**32): obfuscation, not security. Never change them

@@ -150,6 +150,9 @@ class VerifyWatermarkSerializer(serializers.Serializer[None]):
     job_id = serializers.IntegerField(allow_null=True)
     algorithm = serializers.CharField(required=False)
     note = serializers.CharField(required=False)
+    sizes_tried = serializers.IntegerField(
+        required=False, help_text="Sizes decoded when no job was found (see the note)."
+    )
 
 
 class VerifyJobSerializer(serializers.Serializer[None]):

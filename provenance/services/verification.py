@@ -159,16 +159,27 @@ def _decode_watermark(data: bytes) -> dict[str, Any] | None:
     for width, height in _marked_sizes():
         if (width, height) != image.size and abs(width / height - ratio) < 0.02:
             sizes.append((width, height))
-    for size in sizes[:6]:
+    sizes = sizes[:6]
+    budget = settings.PROVENANCE_VERIFY_DECODE_PIXELS
+    tried = 0
+    for size in sizes:
+        width, height = size or image.size
+        if width * height > budget:
+            break
+        budget -= width * height
+        tried += 1
         decoded = to_hex(backend.extract(image, original_size=size))
         job = SigningJob.objects.filter(watermark_id=decoded, status=JobStatus.SUCCEEDED).first()
         if job is not None:
             return {"decoded_id": decoded, "job_id": job.pk, "algorithm": backend.algorithm}
-    return {
-        "decoded_id": None,
-        "job_id": None,
-        "note": "no Steward watermark found (the decoded bits match no job)",
-    }
+    note = "no Steward watermark found (the decoded bits match no job)"
+    if tried < len(sizes):
+        note = (
+            f"watermark search cut short: {tried} of {len(sizes)} candidate sizes decoded, "
+            f"within the {settings.PROVENANCE_VERIFY_DECODE_PIXELS:,} pixels a request may "
+            "decode (PROVENANCE_VERIFY_DECODE_PIXELS)"
+        )
+    return {"decoded_id": None, "job_id": None, "note": note, "sizes_tried": tried}
 
 
 def _marked_sizes() -> list[tuple[int, int]]:

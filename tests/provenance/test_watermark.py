@@ -71,3 +71,27 @@ def test_verify_reports_the_embedded_manifest_and_its_model(sign_now, owner, ver
     assert result["manifest"]["software_agent"]["name"] == version.model.name
     assert result["job"]["model_version"]["id"] == version.pk
     assert result["found_by"] == "manifest"
+
+
+def test_the_watermark_search_stays_within_the_pixel_budget(sign_now, owner, settings):
+    """A verify request decodes at most PROVENANCE_VERIFY_DECODE_PIXELS in all: a search it
+    cuts short says so rather than holding a server thread for minutes."""
+    job = sign_now(upload("jpeg", data=image_bytes("JPEG", 512, 384, quality=92)))
+    with job.output_file.open("rb") as handle:
+        copy = _reencode(handle.read(), scale=0.75)  # 384 x 288, found at the marked size
+
+    settings.PROVENANCE_VERIFY_DECODE_PIXELS = 384 * 288  # the copy as it is, not the resize
+    result = verify_file(actor=owner, upload=SimpleUploadedFile("s.jpg", copy, "image/jpeg"))
+    assert result["found_by"] is None
+    assert result["watermark"]["sizes_tried"] == 1
+    assert "cut short: 1 of 2 candidate sizes" in result["watermark"]["note"]
+
+    settings.PROVENANCE_VERIFY_DECODE_PIXELS = 384 * 288 + 512 * 384  # both fit
+    result = verify_file(actor=owner, upload=SimpleUploadedFile("s.jpg", copy, "image/jpeg"))
+    assert result["found_by"] == "watermark"
+    assert result["job"]["id"] == job.pk
+
+    settings.PROVENANCE_VERIFY_DECODE_PIXELS = 1000  # not even the copy itself
+    result = verify_file(actor=owner, upload=SimpleUploadedFile("s.jpg", copy, "image/jpeg"))
+    assert result["watermark"]["sizes_tried"] == 0
+    assert result["job"] is None
