@@ -26,13 +26,13 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 _("Invalid Authorization header: expected 'Bearer <token>'.")
             )
-        # A view may ask for more columns in the token's query (``token_annotations``).
+        # A view may ask for more columns in the token's query (``token_extra_columns``).
         view = (getattr(request, "parser_context", None) or {}).get("view")
-        annotations = getattr(view, "token_annotations", None)
+        extra_columns = getattr(view, "token_extra_columns", None)
         token = token_authenticate(
             parts[1],
             request=request._request,
-            annotations=annotations() if callable(annotations) else None,
+            extra_columns=extra_columns() if callable(extra_columns) else None,
         )
         if token is None:
             raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked API token."))

@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import ApiToken, Team, User
 from accounts.roles import ADMIN, ROLES, user_has_role
 from accounts.scopes import validate_scopes
+from accounts.selectors import usable_token
 from audit.context import bind
 from audit.models import Outcome
 from audit.services import record_event
@@ -111,23 +112,20 @@ def token_authenticate(
     raw: str,
     *,
     request: HttpRequest | None = None,
-    annotations: Mapping[str, Any] | None = None,
+    extra_columns: Mapping[str, str] | None = None,
 ) -> ApiToken | None:
     """The usable token matching ``raw``, or None. Records its use.
 
-    ``annotations``: expressions the view needs anyway, read in the token's own query (one
-    round trip less) and set as attributes of the returned token."""
+    ``extra_columns``: SQL expressions the view needs anyway, read in the token's own query
+    (one round trip less) and set as attributes of the returned token."""
     parts = _split_token(raw)
     if parts is None:
         return None
     key_id, _ = parts
-    tokens = ApiToken.objects.usable().select_related("user")
-    if annotations:
-        tokens = tokens.annotate(**annotations)
-    token = tokens.filter(key_id=key_id, user__is_active=True).first()
+    now = timezone.now()
+    token = usable_token(key_id, now=now, extra_columns=extra_columns)
     if token is None or not hmac.compare_digest(token.secret_hash, _hash_secret(raw)):
         return None
-    now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now

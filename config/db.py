@@ -1,7 +1,9 @@
-"""PostgreSQL helpers shared by the hot write paths."""
+"""Database helpers for the hot paths: prepared statements, rows read without the ORM."""
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
@@ -38,3 +40,60 @@ def prepared_cursor(connection: Any) -> Any:
     connection.ensure_connection()
     with connection.wrap_database_errors:
         return connection._prepare_cursor(_PreparingCursor(connection.connection))
+
+
+class RowReader:
+    """Model instances from rows of a hand-written SELECT, as the ORM would build them: the
+    columns of each model in ``models`` in turn (``columns()`` lists them, qualified by table),
+    each value through its field's database converters, then ``Model.from_db``. For a query
+    run on every request, whose ORM compilation would cost more than running it."""
+
+    def __init__(self, *models: type[Any]) -> None:
+        self.models = models
+        self.fields = [list(m._meta.concrete_fields) for m in models]
+        self._converters: Any = weakref.WeakKeyDictionary()
+
+    def columns(self, connection: Any) -> str:
+        quote = connection.ops.quote_name
+        return ", ".join(
+            f"{quote(model._meta.db_table)}.{quote(field.column)}"
+            for model, fields in zip(self.models, self.fields, strict=True)
+            for field in fields
+        )
+
+    @property
+    def width(self) -> int:
+        return sum(len(fields) for fields in self.fields)
+
+    def _for(self, connection: Any) -> list[list[tuple[int, list[Any], Any]]]:
+        # Converters are bound to their connection (per thread): kept per connection.
+        found = self._converters.get(connection)
+        if found is None:
+            found = []
+            for model, fields in zip(self.models, self.fields, strict=True):
+                per_model = []
+                for i, field in enumerate(fields):
+                    col = field.get_col(model._meta.db_table)
+                    funcs = connection.ops.get_db_converters(col) + field.get_db_converters(
+                        connection
+                    )
+                    if funcs:
+                        per_model.append((i, funcs, col))
+                found.append(per_model)
+            self._converters[connection] = found
+        return found  # type: ignore[no-any-return]
+
+    def read(self, connection: Any, row: Sequence[Any]) -> list[Any]:
+        """One instance per model from the first ``width`` values of ``row``. ``connection``:
+        the database wrapper itself (``transaction.get_connection()``), not the proxy."""
+        instances, start = [], 0
+        for model, fields, converters in zip(
+            self.models, self.fields, self._for(connection), strict=True
+        ):
+            values = list(row[start : start + len(fields)])
+            for i, funcs, col in converters:
+                for func in funcs:
+                    values[i] = func(values[i], col, connection)
+            instances.append(model.from_db(connection.alias, [f.attname for f in fields], values))
+            start += len(fields)
+        return instances

@@ -9,8 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection
-from django.db.models import TextField
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -112,10 +110,9 @@ class CheckView(APIView):
 
     required_scopes = {"POST": "policy:check"}
 
-    def token_annotations(self) -> dict[str, Any]:
+    def token_extra_columns(self) -> dict[str, str]:
         """The fact cache's token, read with the API token (one round trip less per check)."""
-        sql = token_subquery_sql(connection.vendor)
-        return {"facts_token": RawSQL(sql, [], output_field=TextField())}  # noqa: S611 - fixed SQL
+        return {"facts_token": token_subquery_sql(connection.vendor)}
 
     @extend_schema(request=CheckRequestSerializer, responses=CheckResponseSerializer)
     def post(self, request: Request) -> Response:

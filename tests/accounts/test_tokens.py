@@ -212,3 +212,33 @@ def test_audit_event_for_token_use_names_the_token(viewer, token_for):
         event = record_event(actor=viewer, action="test.used")
     assert event.actor_type == "token"
     assert token.key_id in event.actor_label
+
+
+def test_the_hand_written_lookup_agrees_with_the_usable_queryset(viewer, token_for):
+    """accounts.selectors.usable_token is ``ApiToken.objects.usable()`` written out for speed:
+    the same tokens pass (revoked, expired, inactive users do not), with the same values."""
+    from accounts.selectors import usable_token
+
+    now = timezone.now()
+    live, _ = token_for(viewer, "registry:read", name="live")
+    expiring, _ = token_for(viewer, "registry:read", name="expiring")
+    expiring.expires_at = now + timedelta(minutes=5)
+    expiring.save()
+    expired, _ = token_for(viewer, "registry:read", name="expired")
+    expired.expires_at = now - timedelta(seconds=1)
+    expired.save()
+    revoked, _ = token_for(viewer, "registry:read", name="revoked")
+    token_revoke(actor=viewer, token=revoked)
+    for token in (live, expiring, expired, revoked):
+        orm = ApiToken.objects.usable().select_related("user").filter(pk=token.pk).first()
+        raw = usable_token(token.key_id, now=now)
+        assert (raw is None) == (orm is None), token.name
+        if raw is not None:
+            fields = [f.attname for f in ApiToken._meta.concrete_fields]
+            assert [getattr(raw, f) for f in fields] == [getattr(orm, f) for f in fields]
+            assert raw.user == orm.user and raw.user.username == viewer.username
+            assert raw.user.is_active and raw.scopes == ["registry:read"]
+    assert usable_token(expiring.key_id, now=now + timedelta(minutes=6)) is None
+    viewer.is_active = False
+    viewer.save()
+    assert usable_token(live.key_id, now=now) is None
