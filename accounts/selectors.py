@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 
 from accounts.models import ApiToken, User
 from accounts.roles import ADMIN, user_has_role
-from config.db import RowReader
+from config.db import RowReader, prepared_cursor
 
 
 def tokens_visible_to(user: User) -> QuerySet[ApiToken]:
@@ -43,7 +43,7 @@ def usable_token(
         f"AND ({token_table}.expires_at IS NULL OR {token_table}.expires_at > %s) "
         f"AND {user_table}.is_active"
     )
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(sql, [key_id, connection.ops.adapt_datetimefield_value(now)])
         row = cursor.fetchone()
     if row is None:

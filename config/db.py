@@ -35,7 +35,10 @@ def prepared_cursor(connection: Any) -> Any:
     every request with a fixed text; everything else keeps Django's unprepared cursors.
 
     With ``DB_PREPARED_STATEMENTS=0`` (a transaction-pooling PgBouncer older than 1.21)
-    the connection's ``prepare_threshold`` is None and psycopg prepares nothing."""
+    the connection's ``prepare_threshold`` is None and psycopg prepares nothing. Other
+    databases: their ordinary cursor."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     with connection.wrap_database_errors:
