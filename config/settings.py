@@ -135,8 +135,8 @@ if DATABASE_URL:
         _db.setdefault("OPTIONS", {})
         _db["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))
         _db["OPTIONS"].setdefault("application_name", "steward")
-        # The audit chain's append (every change, every policy decision) is a prepared
-        # statement (config.db.prepared_cursor); Django's own queries stay unprepared.
+        # The statements every request runs (API token lookup, audit append) are prepared
+        # (config.db.prepared_cursor); Django's own queries stay unprepared.
         # DB_PREPARED_STATEMENTS=0 behind a transaction-pooling PgBouncer older than 1.21.
         if env_bool("DB_PREPARED_STATEMENTS", default=True):
             from config.db import EXPLICIT_ONLY
