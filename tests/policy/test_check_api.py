@@ -171,3 +171,28 @@ def test_the_stored_decision_row_holds_exactly_what_the_service_returned(packs, 
     for field in DecisionRow._meta.concrete_fields:
         assert getattr(stored, field.attname) == getattr(made, field.attname), field.name
     assert stored.input["data"]["personal"] is True and stored.evaluated
+
+
+def test_a_stored_decision_stays_whole_in_its_row(packs, version, ci):
+    """PostgreSQL keeps a decision row as it is up to 8 kB (migration policy 0003): no
+    compression or TOAST insert per check."""
+    if connection.vendor != "postgresql":
+        pytest.skip("TOAST is PostgreSQL's")
+
+    def stored() -> tuple[str | None, int]:
+        response = ci.post(CHECK, spec(data_classification=["pii"]), format="json")
+        assert response.status_code == 200
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_column_compression(input), pg_column_size(d.*) "
+                "FROM policy_decision d WHERE decision_id = %s",
+                [response.json()["decision_id"]],
+            )
+            return cursor.fetchone()  # type: ignore[no-any-return]
+
+    compression, row_size = stored()
+    assert compression is None and row_size > 2100  # past PostgreSQL's default threshold
+    with connection.cursor() as cursor:  # rolled back with the test
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # fire the pending FK checks first
+        cursor.execute("ALTER TABLE policy_decision RESET (toast_tuple_target)")
+    assert stored()[0] is not None  # what the default would do
