@@ -4,8 +4,8 @@ On PostgreSQL a CHECK constraint makes ``body`` equal to the canonical text rebu
 columns (``audit.pgverify.CANONICAL_SQL``): a column cannot be edited without its body, even
 by the tables' owner with the append-only triggers disabled, and verifying the chain is
 hashing ``body``. The verifier takes that shortcut only while the constraint exists and is
-validated; otherwise it rebuilds every event from its columns. Changing CANONICAL_SQL needs a
-migration that replaces the constraint.
+validated; otherwise it rebuilds every event from its columns. (Since 0008 the constraint calls
+a function holding CANONICAL_SQL: changing CANONICAL_SQL needs a migration that replaces it.)
 
 Rows written before this migration keep a NULL body and are checked from their columns.
 SQLite rebuilds the table to add the column, which drops its triggers: installed again (0003).

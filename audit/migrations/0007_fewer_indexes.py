@@ -5,7 +5,15 @@ from django.db import migrations, models
 from config.migration_ops import DropPatternIndex
 
 # Fewer index updates per insert (each policy decision writes one row here and one audit
-# event): only indexes some query uses remain.
+# event): only indexes some query uses remain. SQLite rebuilds the table to alter the field,
+# which drops its append-only triggers: installed again.
+
+
+def reinstall_sqlite_triggers(apps, schema_editor):
+    from audit.db import install_triggers
+
+    if schema_editor.connection.vendor == "sqlite":
+        install_triggers(schema_editor)
 
 
 class Migration(migrations.Migration):
@@ -14,10 +22,13 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # (reversed, this runs last: after the field is altered back)
+        migrations.RunPython(migrations.RunPython.noop, reinstall_sqlite_triggers),
         migrations.AlterField(
             model_name="auditevent",
             name="target_type",
             field=models.CharField(blank=True, max_length=100),
         ),
         DropPatternIndex("audit.AuditEvent", "hash"),
+        migrations.RunPython(reinstall_sqlite_triggers, migrations.RunPython.noop),
     ]

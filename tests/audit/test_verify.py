@@ -76,6 +76,29 @@ def test_without_the_body_constraint_every_row_is_rebuilt_from_its_columns(some_
     assert (report.ok, report.broken_seq, report.problem) == (False, 3, "hash_mismatch")
 
 
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_a_replaced_canonical_function_is_not_trusted_either(some_events):
+    """The constraint calls steward_audit_canonical(); an owner who rewrites that function to
+    let a column edit through has not fooled the verifier: it checks the function's source."""
+    from audit.pgverify import CANONICAL_FUNCTION, bodies_trusted
+
+    some_events(4)
+    with connection.cursor() as cursor:
+        assert bodies_trusted(cursor)  # as migrated
+    tamper_sql(
+        f"CREATE OR REPLACE FUNCTION {CANONICAL_FUNCTION}(action text, actor_id text, "  # noqa: S608
+        "actor_label text, actor_type text, changes json, context json, occurred_at "
+        "timestamptz, outcome text, prev_hash text, seq bigint, target_id text, target_label "
+        "text, target_type text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS "
+        "$f$ BEGIN RETURN (SELECT body FROM audit_auditevent e WHERE e.seq = $10); END $f$"
+    )
+    tamper_sql("UPDATE audit_auditevent SET outcome = 'failure' WHERE seq = 3")
+    with connection.cursor() as cursor:
+        assert not bodies_trusted(cursor)
+    report = verify_chain()
+    assert (report.ok, report.broken_seq, report.problem) == (False, 3, "hash_mismatch")
+
+
 def test_a_deleted_row_is_a_gap(some_events):
     some_events(5)
     tamper_sql("DELETE FROM audit_auditevent WHERE seq = 4")
@@ -276,7 +299,15 @@ def test_postgresql_rebuilds_exactly_the_canonical_bytes_of_every_event():
             f"SELECT seq, convert_to({CANONICAL_SQL}, 'UTF8') FROM audit_auditevent ORDER BY seq"  # noqa: S608
         )
         rebuilt = [(seq, bytes(data)) for seq, data in cursor.fetchall()]
+        # The body constraint's function (migration 0008) gives the same text.
+        cursor.execute(
+            "SELECT seq, convert_to(steward_audit_canonical(action, actor_id, actor_label, "
+            "actor_type, changes, context, occurred_at, outcome, prev_hash, seq, target_id, "
+            "target_label, target_type), 'UTF8') FROM audit_auditevent ORDER BY seq"
+        )
+        from_function = [(seq, bytes(data)) for seq, data in cursor.fetchall()]
     assert rebuilt == expected
+    assert from_function == expected
     assert verify_chain().ok
 
 
