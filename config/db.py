@@ -24,7 +24,8 @@ class _PreparingCursor(psycopg.Cursor):  # type: ignore[type-arg]
         return super().execute(query, params, prepare=True, binary=binary)
 
     def _send_query_prepared(self, name: bytes, pgq: Any, *, binary: Any = None) -> None:
-        # psycopg keeps the query for Django's query log only when it is not prepared.
+        # psycopg keeps the query for Django's query log only when it is not prepared (a
+        # private method of psycopg 3.3, which pyproject pins; tests read the query log).
         self._query = pgq
         super()._send_query_prepared(name, pgq, binary=binary)
 
@@ -54,6 +55,7 @@ class RowReader:
     def __init__(self, *models: type[Any]) -> None:
         self.models = models
         self.fields = [list(m._meta.concrete_fields) for m in models]
+        self.attnames = [[f.attname for f in fields] for fields in self.fields]
         self._converters: Any = weakref.WeakKeyDictionary()
 
     def columns(self, connection: Any) -> str:
@@ -90,13 +92,13 @@ class RowReader:
         """One instance per model from the first ``width`` values of ``row``. ``connection``:
         the database wrapper itself (``transaction.get_connection()``), not the proxy."""
         instances, start = [], 0
-        for model, fields, converters in zip(
-            self.models, self.fields, self._for(connection), strict=True
+        for model, attnames, converters in zip(
+            self.models, self.attnames, self._for(connection), strict=True
         ):
-            values = list(row[start : start + len(fields)])
+            values = list(row[start : start + len(attnames)])
             for i, funcs, col in converters:
                 for func in funcs:
                     values[i] = func(values[i], col, connection)
-            instances.append(model.from_db(connection.alias, [f.attname for f in fields], values))
-            start += len(fields)
+            instances.append(model.from_db(connection.alias, attnames, values))
+            start += len(attnames)
         return instances
