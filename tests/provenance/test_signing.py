@@ -135,8 +135,8 @@ def test_a_run_claims_and_loads_in_one_statement_and_returns_the_row_it_wrote(
     owner, version, credential
 ):
     """The per-job path stays short: on PostgreSQL the claim also reads the model version and
-    the credential, the finish is one update plus the audit event, and the job is not read
-    back (what the run returns matches the row)."""
+    the credential, the finish writes the job and its audit event in one statement, and the
+    job is not read back (what the run returns matches the row)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -152,10 +152,11 @@ def test_a_run_claims_and_loads_in_one_statement_and_returns_the_row_it_wrote(
     with CaptureQueriesContext(connection) as queries:
         result = signing_job_run(job_id=job.pk)
     assert result is not None and result.status == JobStatus.SUCCEEDED, result and result.error
-    # The claim (and, on SQLite, the load), the job update, the audit append (lock, insert;
-    # SQLite moves the head apart). Savepoints are the test's own transaction.
+    # PostgreSQL: the claim, then the job update with its audit event (the durability barrier
+    # runs after commit, which the test's transaction never does). SQLite: the claim, the
+    # load, the update, the append (lock, insert, head). Savepoints are the test's own.
     statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
-    assert len(statements) <= (4 if connection.vendor == "postgresql" else 6), statements
+    assert len(statements) == (2 if connection.vendor == "postgresql" else 6), statements
     row = SigningJob.objects.get(pk=job.pk)
     for name in (
         "status",
@@ -175,6 +176,45 @@ def test_a_run_claims_and_loads_in_one_statement_and_returns_the_row_it_wrote(
     assert result.output_file.name == row.output_file.name
     assert result.manifest_file.name == row.manifest_file.name
     assert result.model_version.model.name == version.model.name
+
+
+def test_a_run_that_lost_its_claim_while_signing_keeps_nothing(
+    owner, version, credential, monkeypatch
+):
+    """Another worker took the job over (the lease ran out) while this one was signing: this
+    attempt writes neither the job nor an audit event, and deletes what it made."""
+    from django.core.files.storage import default_storage
+
+    from audit.models import AuditEvent
+    from provenance.models import SigningJob
+    from provenance.services import SignOptions, signing, signing_job_run, signing_jobs_submit
+
+    (job,) = signing_jobs_submit(
+        actor=owner,
+        files=[upload("jpeg")],
+        model_version_id=version.pk,
+        options=SignOptions(watermark=False),
+    )
+    real_sign_media = signing.sign_media
+    made = []
+
+    def sign_then_lose_the_claim(**kwargs):
+        result = real_sign_media(**kwargs)
+        SigningJob.objects.filter(pk=job.pk).update(attempts=5)  # the other worker's claim
+        made.append(result)
+        return result
+
+    monkeypatch.setattr(signing, "sign_media", sign_then_lose_the_claim)
+    result = signing_job_run(job_id=job.pk)
+    assert result is not None and result.status == JobStatus.RUNNING and result.attempts == 5
+    assert not result.output_file and not result.output_sha256
+    assert not AuditEvent.objects.filter(action="provenance.signed").exists()
+    signed_dir = f"provenance/signed/{job.pk}/1"
+    assert not default_storage.exists(signed_dir) or default_storage.listdir(signed_dir) == (
+        [],
+        [],
+    )
+    assert made
 
 
 def test_a_job_whose_credential_was_deactivated_fails_with_the_reason(owner, version, credential):
