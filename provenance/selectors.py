@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from config.exceptions import NotFound
+from provenance import manifest
 from provenance.models import SigningJob
 from registry.models import ModelVersion, VersionStatus
 
@@ -24,6 +25,22 @@ def job_for(user: Any, job_id: int) -> SigningJob:
     if job is None:
         raise NotFound(f"No signing job {job_id}.")
     return job
+
+
+def issued_manifest(job: SigningJob) -> dict[str, Any] | None:
+    """The manifest store Steward issued for the job, as JSON: read from the stored manifest
+    file (jobs signed before it was read on demand kept the reading in ``manifest_json``).
+    None when the job has no manifest (yet) or its file is gone."""
+    if job.manifest_json is not None:
+        return job.manifest_json
+    if not job.manifest_file:
+        return None
+    try:
+        with job.manifest_file.open("rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        return None
+    return manifest.store_json(data)
 
 
 def signable_versions() -> QuerySet[ModelVersion]:

@@ -8,6 +8,7 @@ import pytest
 
 from provenance import manifest
 from provenance.models import JobStatus, ManifestMode
+from provenance.selectors import issued_manifest
 from tests.provenance.conftest import upload
 from tests.provenance.samples import SAMPLES
 
@@ -112,7 +113,7 @@ def test_formats_c2pa_cannot_embed_into_get_a_sidecar(kind, sign_now, trust_anch
     assert job.status == JobStatus.SUCCEEDED, job.error
     assert job.manifest_mode == ManifestMode.SIDECAR
     assert job.manifest_file.size > 1000
-    assert job.manifest_json["active_manifest"] == job.manifest_label
+    assert issued_manifest(job)["active_manifest"] == job.manifest_label
     with job.manifest_file.open("rb") as handle:
         sidecar = handle.read()
     data, reading = _read(job, trust_anchor, sidecar=sidecar)
@@ -122,13 +123,46 @@ def test_formats_c2pa_cannot_embed_into_get_a_sidecar(kind, sign_now, trust_anch
 
 def test_every_manifest_issued_is_kept(sign_now):
     job = sign_now(upload("gif"))
-    assert job.manifest_json["active_manifest"] == job.manifest_label
+    assert issued_manifest(job)["active_manifest"] == job.manifest_label
     assert job.manifest_label.startswith("urn:c2pa:")
     assert job.watermark_note.startswith("GIF")
     from audit.models import AuditEvent
 
     event = AuditEvent.objects.get(action="provenance.signed", target_id=str(job.pk))
     assert event.changes["manifest_label"] == job.manifest_label
+
+
+@pytest.mark.parametrize("kind", sorted(SAMPLES))
+def test_the_label_recorded_is_the_one_c2pa_reads_from_the_stored_manifest(kind, sign_now):
+    """The label is taken from the manifest store's JUMBF boxes, not read back with c2pa:
+    it must be what c2pa reads, from the stored store and (when embedded) the signed file."""
+    job = sign_now(upload(kind), watermark=False)
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    with job.manifest_file.open("rb") as handle:
+        stored = handle.read()
+    assert manifest.store_json(stored)["active_manifest"] == job.manifest_label
+    assert manifest.active_label(stored) == job.manifest_label
+    if job.manifest_mode == ManifestMode.EMBEDDED:
+        with job.output_file.open("rb") as handle:
+            reading = manifest.read(handle, job.mime_type, trust_anchors_pem=None)
+        assert reading.active_label == job.manifest_label
+
+
+def test_bytes_that_are_not_a_manifest_store_have_no_label():
+    for data in (b"", b"\x00\x00\x00\x08jumb", b"\x00\x00\x00\x10free" + b"\0" * 8, b"x" * 40):
+        with pytest.raises(ValueError):
+            manifest.active_label(data)
+
+
+def test_the_manifest_issued_is_read_from_the_stored_store_and_older_readings_are_kept(
+    sign_now,
+):
+    job = sign_now(upload("png"), watermark=False)
+    assert job.manifest_json is None  # not read back at signing time any more
+    reading = issued_manifest(job)
+    assert reading["active_manifest"] == job.manifest_label
+    job.manifest_json = {"active_manifest": "urn:c2pa:kept"}  # a job signed before
+    assert issued_manifest(job) == {"active_manifest": "urn:c2pa:kept"}
 
 
 def test_a_run_claims_and_loads_in_one_statement_and_returns_the_row_it_wrote(
