@@ -165,6 +165,17 @@ def test_the_manifest_issued_is_read_from_the_stored_store_and_older_readings_ar
     assert issued_manifest(job) == {"active_manifest": "urn:c2pa:kept"}
 
 
+def test_an_unreadable_or_missing_manifest_file_shows_no_manifest(sign_now):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    job = sign_now(upload("png"), watermark=False)
+    default_storage.delete(job.manifest_file.name)
+    assert issued_manifest(job) is None
+    job.manifest_file.save("bad.c2pa", ContentFile(b"not a manifest store"), save=False)
+    assert issued_manifest(job) is None
+
+
 def test_a_run_claims_and_loads_in_one_statement_and_returns_the_row_it_wrote(
     owner, version, credential
 ):
