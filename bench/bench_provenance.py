@@ -3,9 +3,12 @@
 1. For a 1 MP and a 12 MP JPEG: raw c2pa-python signing in a loop (thumbnail off, same
    callback signer), file to file on the media filesystem as a signing loop over files does,
    vs Steward's job run through the service without the watermark (claim, read from
-   storage, sign, hash, store output and manifest, audit event) — ratio, goal <= 1.2. Also
-   reported: raw signing in memory (BytesIO to BytesIO), and the job's overhead over the raw
-   sign split into a fixed part per job and a part per megabyte (from the two sizes).
+   storage, sign, SHA-256 of the output, store output and manifest store, job row + audit
+   event in one statement, durability barrier) — ratio, goal <= 1.2. The manifest store is
+   not read back as JSON at signing time (its label is taken from its JUMBF boxes; the JSON
+   is read from the stored file when shown). Also reported: raw signing in memory (BytesIO
+   to BytesIO), and the job's overhead over the raw sign split into a fixed part per job
+   and a part per megabyte (from the two sizes).
 2. The same job with the watermark (reported separately; it is CPU-bound, ~1.3 s per MP).
 3. End to end on Redis: files/s with 1 and 2 worker processes (after a warm-up batch, runs
    interleaved 1, 2, 1, 2, medians), and the scaling ratio (skipped when CELERY_BROKER_URL
