@@ -4,6 +4,7 @@ manifest, and record the outcome, exactly once however often the task is deliver
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import logging
 import time
@@ -66,9 +67,11 @@ def _columns(model: type[models.Model], alias: str) -> str:
     return ", ".join(f"{alias}.{qn(str(f.column))}" for f in model._meta.concrete_fields)
 
 
+@functools.cache
 def _claim_sql(vendor: str) -> tuple[str, str]:
-    """(claim, load) statements. On PostgreSQL the claim is a CTE of the load: one round trip
-    claims and reads everything. SQLite has no UPDATE in a CTE: two statements there."""
+    """(claim, load) statements, built once per backend. On PostgreSQL the claim is a CTE of
+    the load: one round trip claims and reads everything. SQLite has no UPDATE in a CTE: two
+    statements there."""
     qn = connection.ops.quote_name
     table = qn(SigningJob._meta.db_table)
     claim = (
