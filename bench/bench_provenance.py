@@ -9,8 +9,8 @@
    is read from the stored file when shown). Also reported: raw signing in memory (BytesIO
    to BytesIO), raw signing with a freshly written input file each time (as each job reads
    its own upload, while the goal's baseline reads one file over and over; informational,
-   the goal's ratio keeps the baseline it had), and the job's overhead over the raw sign split into a fixed part per job
-   and a part per megabyte (from the two sizes).
+   the goal's ratio keeps the baseline it had), and the job's overhead over the raw sign
+   split into a fixed part per job and a part per megabyte (from the two sizes).
 2. The same job with the watermark (reported separately; it is CPU-bound, ~1.3 s per MP).
 3. End to end on Redis: files/s with 1 and 2 worker processes (after a warm-up batch, runs
    interleaved 1, 2, 1, 2, medians), and the scaling ratio (skipped when CELERY_BROKER_URL
