@@ -8,27 +8,19 @@ import functools
 import io
 import logging
 import time
-import weakref
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO, cast
 
 import c2pa
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import (
-    InterfaceError,
-    OperationalError,
-    connection,
-    connections,
-    models,
-    transaction,
-)
+from django.db import InterfaceError, OperationalError, connection, models, transaction
 from django.utils import timezone
 from PIL import Image
 
 from audit.models import Outcome
 from audit.services import RowUpdate, record_event
+from config.db import RowReader, prepared_cursor
 from provenance import keys, manifest, media
 from provenance.models import (
     JobStatus,
@@ -100,42 +92,9 @@ def _claim_sql(vendor: str) -> tuple[str, str]:
     )
 
 
-# Per connection (its backend's converters are bound to it) and model: the field names and
-# each column's converters, as a queryset would apply them. Looking the converters up on every
-# job cost more (~0.5 ms) than running the claim's query.
-_RowShape = tuple[int, list[str], list[tuple[Any, tuple[Any, ...]]]]
-_ROW_SHAPES: weakref.WeakKeyDictionary[Any, dict[type[models.Model], _RowShape]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _row_shape(model: type[models.Model]) -> _RowShape:
-    """(primary key's position, field names, (column, converters) per field)."""
-    shapes = _ROW_SHAPES.setdefault(connections[connection.alias], {})
-    shape = shapes.get(model)
-    if shape is None:
-        converters = []
-        for field in model._meta.concrete_fields:
-            col = field.get_col(model._meta.db_table)
-            found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-            converters.append((col, tuple(found)))
-        fields = model._meta.concrete_fields
-        shape = (fields.index(model._meta.pk), [f.attname for f in fields], converters)
-        shapes[model] = shape
-    return shape
-
-
-def _instance(model: type[models.Model], values: Sequence[Any]) -> Any:
-    """A model instance from raw column values, converted as a queryset would."""
-    pk_at, attnames, converters = _row_shape(model)
-    if values[pk_at] is None:  # an outer join's miss
-        return None
-    converted = []
-    for (col, convert_all), value in zip(converters, values, strict=True):
-        for convert in convert_all:
-            value = convert(value, col, connection)
-        converted.append(value)
-    return model.from_db(connection.alias, attnames, converted)
+# Reads the claim's row into instances as the ORM would (converters looked up once per
+# connection: looking them up on every job cost more than running the claim).
+_LOADED_ROW = RowReader(*(model for model, _alias in _LOADED))
 
 
 def _claim(job_id: int) -> tuple[SigningJob, SigningCredential | None] | None:
@@ -154,7 +113,8 @@ def _claim(job_id: int) -> tuple[SigningJob, SigningCredential | None] | None:
         ops.adapt_datetimefield_value(stale),
     ]
     claim, load = _claim_sql(connection.vendor)
-    with connection.cursor() as cursor:
+    # Prepared: PostgreSQL took longer to plan the claim than to run it.
+    with prepared_cursor(connection) as cursor:
         if load:
             cursor.execute(claim, claim_params)
             if cursor.fetchone() is None:
@@ -165,17 +125,13 @@ def _claim(job_id: int) -> tuple[SigningJob, SigningCredential | None] | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    loaded = []
-    start = 0
-    for model, _alias in _LOADED:
-        width = len(model._meta.concrete_fields)
-        loaded.append(_instance(model, row[start : start + width]))
-        start += width
-    job, version, ai_model, approval, credential = loaded
+    job, version, ai_model, approval, credential = _LOADED_ROW.read(
+        transaction.get_connection(), row
+    )
     version.model = ai_model
-    version.current_approval = approval
+    version.current_approval = approval if approval.pk is not None else None  # outer join
     job.model_version = version
-    return job, credential
+    return job, credential if credential.pk is not None else None
 
 
 @dataclass
