@@ -275,3 +275,28 @@ def test_a_job_whose_credential_was_deactivated_fails_with_the_reason(owner, ver
     assert result.status == JobStatus.FAILED
     assert result.error == "No active signing credential."
     assert not result.output_file
+
+
+def test_the_claim_and_the_finish_are_prepared_statements(owner, version, credential):
+    """PostgreSQL plans the claim and the finish (job update + audit event) once per
+    connection: planning them took longer than running them."""
+    from django.db import connection
+
+    from provenance.services import SignOptions, signing_job_run, signing_jobs_submit
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL-only behaviour")
+    for _ in range(2):
+        (job,) = signing_jobs_submit(
+            actor=owner,
+            files=[upload("jpeg")],
+            model_version_id=version.pk,
+            options=SignOptions(watermark=False),
+        )
+        assert signing_job_run(job_id=job.pk).status == JobStatus.SUCCEEDED
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement FROM pg_prepared_statements WHERE statement LIKE 'WITH nosync%%' "
+            "OR statement LIKE 'WITH changed AS (UPDATE \"provenance_signingjob\"%%'"
+        )
+        assert len(cursor.fetchall()) == 2
