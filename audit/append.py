@@ -45,6 +45,30 @@ class RowInsert:
         return sql
 
 
+@dataclass(frozen=True)
+class RowUpdate:
+    """A conditional update of the changed row, handed to ``record_event`` so that it is
+    written by the same statement as its audit event on PostgreSQL (one round trip, no
+    transaction of its own needed). The event is written only if the update changes a row;
+    otherwise nothing is written and ``record_event`` returns None (a job whose claim was
+    lost, say). ``columns``/``params``: what to set, values prepared for the database
+    already (``Field.get_db_prep_save``); ``where``: (column, value) pairs that must all
+    be equal, the primary key among them (one event is written for one row)."""
+
+    table: str
+    columns: Sequence[str]
+    params: Sequence[Any]
+    where: Sequence[tuple[str, Any]]
+
+    def sql(self, connection: Any) -> tuple[str, list[Any]]:
+        quote = connection.ops.quote_name
+        table = quote(self.table)
+        assignments = ", ".join(f"{quote(c)} = %s" for c in self.columns)
+        conditions = " AND ".join(f"{table}.{quote(c)} = %s" for c, _ in self.where)
+        sql = f"UPDATE {table} SET {assignments} WHERE {conditions}"  # noqa: S608
+        return sql, [*self.params, *(value for _, value in self.where)]
+
+
 _INSERT_COLUMNS = (*HASHED_FIELDS, "hash", "body")
 _JSON_COLUMNS = ("changes", "context")
 
@@ -160,17 +184,31 @@ def _append_one_statement(
     changes_json: str,
     context_json: str,
     insert: RowInsert | None,
+    update: RowUpdate | None = None,
 ) -> AuditEvent | None:
-    """PostgreSQL: the whole append (and the changed row's insert) as one statement (see
-    above). None, with nothing written, when the head row is missing or the canonical text
-    cannot be cut (the caller then takes the general path)."""
+    """PostgreSQL: the whole append (and the changed row's insert or update) as one
+    statement (see above). None, with nothing written, when the head row is missing, the
+    canonical text cannot be cut or the update changes no row (the caller then takes the
+    general path, which tells these apart)."""
     spliced = ["seq", "prev_hash", "occurred_at"] + (["target_id"] if insert else [])
     pieces = _hash_template(fields, spliced)
     if pieces is None:
         return None
     quote = connection.ops.quote_name
     params: list[Any] = []
-    sql = "WITH head AS (SELECT seq, hash FROM audit_chainhead WHERE id = 1 FOR UPDATE)"
+    if update is not None:
+        # The row first, then the head (the order every other writer of that row takes
+        # its locks in: its change, then record_event), and only if the head exists: the
+        # update must not happen without its event.
+        update_sql, params = update.sql(connection)
+        sql = (
+            f"WITH changed AS ({update_sql} AND EXISTS "  # noqa: S608
+            "(SELECT 1 FROM audit_chainhead WHERE id = 1) RETURNING 1 AS changed_row), "
+            "head AS (SELECT seq, hash FROM audit_chainhead, changed "
+            "WHERE audit_chainhead.id = 1 LIMIT 1 FOR UPDATE OF audit_chainhead)"
+        )
+    else:
+        sql = "WITH head AS (SELECT seq, hash FROM audit_chainhead WHERE id = 1 FOR UPDATE)"
     if insert is not None:
         columns = ", ".join(quote(c) for c in insert.columns)
         marks = ", ".join(["%s"] * len(insert.columns))
@@ -236,8 +274,12 @@ def _append_one_statement(
 
 
 def append_event(
-    fields: dict[str, Any], changes_json: str, context_json: str, insert: RowInsert | None = None
-) -> AuditEvent:
+    fields: dict[str, Any],
+    changes_json: str,
+    context_json: str,
+    insert: RowInsert | None = None,
+    update: RowUpdate | None = None,
+) -> AuditEvent | None:
     """Append under the chain head's row lock: no forks, no gaps, even with many writers.
 
     PostgreSQL: one statement (``_append_one_statement``); it is atomic by itself, so a
@@ -246,18 +288,27 @@ def append_event(
     the head row is missing, SQLite always): the changed row's ``insert`` if any, the head
     under lock (``SELECT ... FOR UPDATE`` on PostgreSQL, which re-reads the newest head after
     waiting; SQLite serialises writers itself with IMMEDIATE transactions), the event, the
-    head. Raw SQL: this runs for every change in Steward.
+    head. Raw SQL: this runs for every change in Steward. With an ``update`` that changes
+    no row, nothing is written and the result is None.
     """
+    if insert is not None and update is not None:
+        raise ValueError("an event is written with one changed row: an insert or an update")
     connection = transaction.get_connection()
     vendor = connection.vendor
     if vendor == "postgresql":
-        event = _append_one_statement(connection, fields, changes_json, context_json, insert)
+        event = _append_one_statement(
+            connection, fields, changes_json, context_json, insert, update
+        )
         if event is not None:
             # Outside a transaction the statement has committed: the barrier runs now.
             _flush_after_commit(connection)
             return event
     columns = ", ".join(_INSERT_COLUMNS)
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        if update is not None:
+            cursor.execute(*update.sql(connection))
+            if cursor.rowcount == 0:
+                return None
         pk = None if insert is None else _insert_row(connection, cursor, insert)
         if vendor == "postgresql":
             _flush_after_commit(connection)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Any, overload
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
-from audit.append import RowInsert, append_event
+from audit.append import RowInsert, RowUpdate, append_event
 from audit.chain import canonical_text
 from audit.context import current_context
 from audit.models import (
@@ -60,6 +60,7 @@ def _target_fields(target: Target) -> tuple[str, str, str]:
     return f"{meta.app_label}.{meta.model_name}", str(target.pk), str(target)[:300]
 
 
+@overload
 def record_event(
     *,
     actor: Any,
@@ -69,7 +70,33 @@ def record_event(
     outcome: str = Outcome.SUCCESS,
     context: dict[str, Any] | None = None,
     insert: RowInsert | None = None,
-) -> AuditEvent:
+) -> AuditEvent: ...
+
+
+@overload
+def record_event(
+    *,
+    actor: Any,
+    action: str,
+    target: Target = None,
+    changes: dict[str, Any] | None = None,
+    outcome: str = Outcome.SUCCESS,
+    context: dict[str, Any] | None = None,
+    update: RowUpdate,
+) -> AuditEvent | None: ...
+
+
+def record_event(
+    *,
+    actor: Any,
+    action: str,
+    target: Target = None,
+    changes: dict[str, Any] | None = None,
+    outcome: str = Outcome.SUCCESS,
+    context: dict[str, Any] | None = None,
+    insert: RowInsert | None = None,
+    update: RowUpdate | None = None,
+) -> AuditEvent | None:
     """Append one event to the chain, inside the caller's transaction.
 
     Call it from the service that makes the change, inside that service's
@@ -77,7 +104,9 @@ def record_event(
     ``actor`` is a User (a token, when the request authenticated with one, is taken from the
     audit context), a string naming a system actor, or None for the context's channel.
     ``insert``: the row the event is about, inserted first (see ``RowInsert``); the event's
-    ``target_id`` is then its primary key.
+    ``target_id`` is then its primary key. ``update``: a conditional update of the row the
+    event is about (see ``RowUpdate``), written with the event; if it changes no row,
+    nothing is written and the result is None.
     """
     actor_type, actor_id, actor_label = _actor_fields(actor)
     target_type, target_id, target_label = _target_fields(target)
@@ -106,7 +135,7 @@ def record_event(
     fields["context"] = json.loads(json.dumps(ctx, cls=DjangoJSONEncoder))
     changes_json = canonical_text(fields["changes"])
     context_json = canonical_text(fields["context"])
-    return append_event(fields, changes_json, context_json, insert)
+    return append_event(fields, changes_json, context_json, insert, update)
 
 
 def chain_verification_request(*, actor: Any) -> ChainVerification:

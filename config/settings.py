@@ -135,8 +135,8 @@ if DATABASE_URL:
         _db.setdefault("OPTIONS", {})
         _db["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))
         _db["OPTIONS"].setdefault("application_name", "steward")
-        # The statements every request runs (API token lookup, audit append) are prepared
-        # (config.db.prepared_cursor); Django's own queries stay unprepared.
+        # The statements every request or job runs (API token lookup, audit append, signing
+        # claim) are prepared (config.db.prepared_cursor); Django's own queries stay unprepared.
         # DB_PREPARED_STATEMENTS=0 behind a transaction-pooling PgBouncer older than 1.21.
         if env_bool("DB_PREPARED_STATEMENTS", default=True):
             from config.db import EXPLICIT_ONLY

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import struct
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -97,6 +98,56 @@ def store_json(manifest_bytes: bytes) -> dict[str, Any]:
     context = process_plain_read_context()
     with c2pa.Reader("application/c2pa", io.BytesIO(manifest_bytes), context=context) as reader:
         return json.loads(reader.json())  # type: ignore[no-any-return]
+
+
+def _boxes(data: bytes, start: int, end: int) -> list[tuple[bytes, int, int]]:
+    """The JUMBF (ISO 19566-5) boxes between ``start`` and ``end``: (type, content start,
+    end). Raises ValueError for a box that does not fit."""
+    boxes = []
+    at = start
+    while at + 8 <= end:
+        size, kind = struct.unpack_from(">I4s", data, at)
+        header = 8
+        if size == 1:  # a 64-bit size follows the type
+            (size,) = struct.unpack_from(">Q", data, at + 8)
+            header = 16
+        elif size == 0:  # up to the end
+            size = end - at
+        if size < header or at + size > end:
+            raise ValueError(f"JUMBF box at {at} does not fit")
+        boxes.append((kind, at + header, at + size))
+        at += size
+    return boxes
+
+
+def _description_label(data: bytes, start: int, end: int) -> str:
+    """The label of a JUMBF description box: a 16-byte type, a toggles byte (bit 1: a label
+    follows), the label, NUL-terminated."""
+    if end - start < 18 or not data[start + 16] & 0x02:
+        raise ValueError("JUMBF description box without a label")
+    return data[start + 17 : data.index(b"\0", start + 17, end)].decode("utf-8")
+
+
+def active_label(manifest_bytes: bytes) -> str:
+    """The active manifest's label, read from a manifest store's bytes without c2pa (which
+    takes ~0.5 ms to read it back): the store is a JUMBF superbox labelled ``c2pa`` holding
+    one superbox per manifest, the active manifest last (C2PA specification). Raises
+    ValueError for bytes that are not a manifest store."""
+    outer = _boxes(manifest_bytes, 0, len(manifest_bytes))
+    if not outer or outer[0][0] != b"jumb":
+        raise ValueError("not a JUMBF superbox")
+    children = _boxes(manifest_bytes, outer[0][1], outer[0][2])
+    if not children or children[0][0] != b"jumd":
+        raise ValueError("JUMBF superbox without a description")
+    if _description_label(manifest_bytes, *children[0][1:]) != "c2pa":
+        raise ValueError("not a C2PA manifest store")
+    manifests = [box for box in children[1:] if box[0] == b"jumb"]
+    if not manifests:
+        raise ValueError("the manifest store holds no manifest")
+    description = _boxes(manifest_bytes, manifests[-1][1], manifests[-1][2])[0]
+    if description[0] != b"jumd":
+        raise ValueError("manifest superbox without a description")
+    return _description_label(manifest_bytes, description[1], description[2])
 
 
 @dataclass

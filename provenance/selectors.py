@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import c2pa
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from config.exceptions import NotFound
+from provenance import manifest
 from provenance.models import SigningJob
 from registry.models import ModelVersion, VersionStatus
+
+logger = logging.getLogger(__name__)
 
 
 def jobs_visible_to(user: Any) -> QuerySet[SigningJob]:
@@ -24,6 +29,23 @@ def job_for(user: Any, job_id: int) -> SigningJob:
     if job is None:
         raise NotFound(f"No signing job {job_id}.")
     return job
+
+
+def issued_manifest(job: SigningJob) -> dict[str, Any] | None:
+    """The manifest store Steward issued for the job, as JSON: read from the stored manifest
+    file (jobs signed before it was read on demand kept the reading in ``manifest_json``).
+    None when the job has no manifest (yet), or its file is gone or unreadable."""
+    if job.manifest_json is not None:
+        return job.manifest_json
+    if not job.manifest_file:
+        return None
+    try:
+        with job.manifest_file.open("rb") as handle:
+            data = handle.read()
+        return manifest.store_json(data)
+    except (FileNotFoundError, c2pa.C2paError):
+        logger.warning("the manifest of signing job %s cannot be read", job.pk, exc_info=True)
+        return None
 
 
 def signable_versions() -> QuerySet[ModelVersion]:

@@ -15,7 +15,7 @@ from provenance import services
 from provenance.downloads import download_response
 from provenance.filtersets import SigningJobFilterSet
 from provenance.forms import SignForm, VerifyForm
-from provenance.selectors import job_for, jobs_visible_to
+from provenance.selectors import issued_manifest, job_for, jobs_visible_to
 
 
 def _too_large(request: HttpRequest) -> bool:
@@ -92,7 +92,9 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
         job = job_for(request.user, pk)
     except NotFound:
         return render(request, "404.html", status=404)
-    return render(request, "provenance/job_detail.html", {"job": job})
+    return render(
+        request, "provenance/job_detail.html", {"job": job, "manifest": issued_manifest(job)}
+    )
 
 
 @login_required

@@ -6,6 +6,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from provenance.models import ManifestMode, SigningJob, TrainingMining
+from provenance.selectors import issued_manifest
 
 
 class SignRequestSerializer(serializers.Serializer[None]):
@@ -112,11 +113,14 @@ class SigningJobSerializer(serializers.ModelSerializer[SigningJob]):
 
 
 class SigningJobDetailSerializer(SigningJobSerializer):
-    manifest = serializers.JSONField(source="manifest_json", read_only=True)
+    manifest = serializers.SerializerMethodField()
 
     class Meta(SigningJobSerializer.Meta):
         fields = [*SigningJobSerializer.Meta.fields, "manifest"]
         read_only_fields = fields
+
+    def get_manifest(self, job: SigningJob) -> dict[str, Any] | None:
+        return issued_manifest(job)
 
 
 class SignAcceptedSerializer(serializers.Serializer[None]):

@@ -10,6 +10,11 @@ they arrive in order (they do for every format tried; anything else falls back t
 file once). With another storage backend the file lives in the system's temporary directory
 and the storage copies it, as before.
 
+``store_output``/``store_manifest`` put a job's files at their own names (each attempt has its
+own folder, so the names are free): on a filesystem storage by a hard link of the partial file
+and a plain exclusive create, without ``Storage.save``'s name search and copy machinery;
+otherwise (or should the name be taken after all) through ``Storage.save``.
+
 A worker killed mid-sign leaves its partial file behind: ``remove_stale_partials`` (run by the
 provenance sweep) deletes those older than the job lease.
 """
@@ -24,7 +29,9 @@ import time
 from pathlib import Path
 
 from django.core.files import File
-from django.core.files.storage import FileSystemStorage, default_storage
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage, default_storage, storages
+from django.core.files.utils import validate_file_name
 
 PARTIAL_DIR = "provenance/.partial"
 SUFFIX = ".part"
@@ -95,6 +102,61 @@ class SignedOutput(File):  # type: ignore[type-arg]
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _direct_path(name: str) -> str | None:
+    """Where ``name`` goes in a filesystem storage, its folder made as the storage would make
+    it; None when the storage is not Django's own filesystem storage as configured by default
+    (a subclass may save differently; then use ``Storage.save``)."""
+    storage = storages["default"]  # what default_storage stands for
+    if type(storage) is not FileSystemStorage or storage.directory_permissions_mode is not None:
+        return None
+    validate_file_name(name, allow_relative_path=True)
+    path = storage.path(name)  # refuses a name that would leave the storage
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    return path
+
+
+def _set_mode(path: str) -> None:
+    mode = storages["default"].file_permissions_mode  # type: ignore[attr-defined]
+    if mode is not None:
+        os.chmod(path, mode)
+
+
+def store_output(output: SignedOutput, name: str) -> str:
+    """Store the signed output as ``name``; returns the stored name. The partial file is
+    linked into place (its own name goes when ``output`` is closed)."""
+    path = _direct_path(name)
+    if path is not None:
+        output.flush()
+        try:
+            os.link(output.temporary_file_path(), path)
+        except FileExistsError:
+            pass
+        else:
+            _set_mode(path)
+            return name
+    return default_storage.save(name, output)
+
+
+def store_manifest(data: bytes, name: str) -> str:
+    """Store the manifest store's bytes as ``name``; returns the stored name."""
+    path = _direct_path(name)
+    if path is not None:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0))
+        except FileExistsError:
+            pass
+        else:
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+            except OSError:
+                os.unlink(path)  # never leave a partial manifest behind
+                raise
+            _set_mode(path)
+            return name
+    return default_storage.save(name, ContentFile(data))
 
 
 def remove_stale_partials(older_than_seconds: float) -> int:

@@ -20,6 +20,7 @@ from provenance.models import (
     JobStatus,
     SigningJob,
 )
+from provenance.selectors import issued_manifest
 from provenance.services.credentials import trust_anchors_pem
 from provenance.services.jobs import PayloadTooLarge
 from provenance.watermark import get_backend, to_hex
@@ -125,7 +126,7 @@ def verify_file(
                 job = _jobs().get(pk=result["watermark"]["job_id"])
                 result["job"] = _job_summary(job)
                 result["found_by"] = "watermark"
-                result["stored_manifest"] = job.manifest_json
+                result["stored_manifest"] = issued_manifest(job)
     with transaction.atomic():
         record_event(
             actor=actor,

@@ -1,4 +1,5 @@
-"""The signed output: hashed while written, moved into the storage, never left behind."""
+"""The signed output: hashed while written, linked or moved into the storage, never left
+behind."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ import pytest
 from django.core.files.storage import default_storage
 
 from provenance.models import JobStatus
-from provenance.services.output import SignedOutput, partial_dir, remove_stale_partials
+from provenance.services.output import (
+    SignedOutput,
+    partial_dir,
+    remove_stale_partials,
+    store_manifest,
+    store_output,
+)
 from tests.provenance.conftest import upload
 from tests.provenance.samples import SAMPLES
 
@@ -49,6 +56,46 @@ def test_the_storage_takes_the_file_over_without_a_copy():
     assert stored.read_bytes() == b"signed bytes"
     assert stored.stat().st_ino == inode  # renamed into place
     assert _partials() == []
+
+
+def test_a_job_output_is_linked_into_place_with_the_storage_file_mode(settings):
+    settings.FILE_UPLOAD_PERMISSIONS = 0o640
+    output = SignedOutput()
+    output.write(b"signed bytes")
+    inode = os.fstat(output.fileno()).st_ino
+    name = store_output(output, "provenance/signed/7/1/out.jpg")
+    output.close()
+    assert name == "provenance/signed/7/1/out.jpg"
+    stored = Path(default_storage.path(name))
+    assert stored.read_bytes() == b"signed bytes" and stored.stat().st_ino == inode
+    assert stored.stat().st_mode & 0o777 == 0o640
+    assert store_manifest(b"jumbf", "provenance/signed/7/1/out.c2pa") == (
+        "provenance/signed/7/1/out.c2pa"
+    )
+    assert Path(default_storage.path("provenance/signed/7/1/out.c2pa")).read_bytes() == b"jumbf"
+    assert _partials() == []
+
+
+def test_a_taken_name_gets_another_one_and_nothing_is_overwritten():
+    first = store_manifest(b"first", "provenance/signed/7/1/out.c2pa")
+    second = store_manifest(b"second", "provenance/signed/7/1/out.c2pa")
+    with SignedOutput() as output:
+        output.write(b"signed")
+        third = store_output(output, "provenance/signed/7/1/out.c2pa")
+    assert len({first, second, third}) == 3
+    assert [default_storage.open(n).read() for n in (first, second, third)] == [
+        b"first",
+        b"second",
+        b"signed",
+    ]
+    assert _partials() == []
+
+
+def test_a_name_leaving_the_storage_is_refused():
+    from django.core.exceptions import SuspiciousFileOperation
+
+    with pytest.raises(SuspiciousFileOperation):
+        store_manifest(b"x", "../outside.c2pa")
 
 
 def test_out_of_order_writes_are_hashed_from_the_finished_file():

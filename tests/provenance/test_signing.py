@@ -8,6 +8,7 @@ import pytest
 
 from provenance import manifest
 from provenance.models import JobStatus, ManifestMode
+from provenance.selectors import issued_manifest
 from tests.provenance.conftest import upload
 from tests.provenance.samples import SAMPLES
 
@@ -112,7 +113,7 @@ def test_formats_c2pa_cannot_embed_into_get_a_sidecar(kind, sign_now, trust_anch
     assert job.status == JobStatus.SUCCEEDED, job.error
     assert job.manifest_mode == ManifestMode.SIDECAR
     assert job.manifest_file.size > 1000
-    assert job.manifest_json["active_manifest"] == job.manifest_label
+    assert issued_manifest(job)["active_manifest"] == job.manifest_label
     with job.manifest_file.open("rb") as handle:
         sidecar = handle.read()
     data, reading = _read(job, trust_anchor, sidecar=sidecar)
@@ -122,7 +123,7 @@ def test_formats_c2pa_cannot_embed_into_get_a_sidecar(kind, sign_now, trust_anch
 
 def test_every_manifest_issued_is_kept(sign_now):
     job = sign_now(upload("gif"))
-    assert job.manifest_json["active_manifest"] == job.manifest_label
+    assert issued_manifest(job)["active_manifest"] == job.manifest_label
     assert job.manifest_label.startswith("urn:c2pa:")
     assert job.watermark_note.startswith("GIF")
     from audit.models import AuditEvent
@@ -131,12 +132,56 @@ def test_every_manifest_issued_is_kept(sign_now):
     assert event.changes["manifest_label"] == job.manifest_label
 
 
+@pytest.mark.parametrize("kind", sorted(SAMPLES))
+def test_the_label_recorded_is_the_one_c2pa_reads_from_the_stored_manifest(kind, sign_now):
+    """The label is taken from the manifest store's JUMBF boxes, not read back with c2pa:
+    it must be what c2pa reads, from the stored store and (when embedded) the signed file."""
+    job = sign_now(upload(kind), watermark=False)
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    with job.manifest_file.open("rb") as handle:
+        stored = handle.read()
+    assert manifest.store_json(stored)["active_manifest"] == job.manifest_label
+    assert manifest.active_label(stored) == job.manifest_label
+    if job.manifest_mode == ManifestMode.EMBEDDED:
+        with job.output_file.open("rb") as handle:
+            reading = manifest.read(handle, job.mime_type, trust_anchors_pem=None)
+        assert reading.active_label == job.manifest_label
+
+
+def test_bytes_that_are_not_a_manifest_store_have_no_label():
+    for data in (b"", b"\x00\x00\x00\x08jumb", b"\x00\x00\x00\x10free" + b"\0" * 8, b"x" * 40):
+        with pytest.raises(ValueError):
+            manifest.active_label(data)
+
+
+def test_the_manifest_issued_is_read_from_the_stored_store_and_older_readings_are_kept(
+    sign_now,
+):
+    job = sign_now(upload("png"), watermark=False)
+    assert job.manifest_json is None  # not read back at signing time any more
+    reading = issued_manifest(job)
+    assert reading["active_manifest"] == job.manifest_label
+    job.manifest_json = {"active_manifest": "urn:c2pa:kept"}  # a job signed before
+    assert issued_manifest(job) == {"active_manifest": "urn:c2pa:kept"}
+
+
+def test_an_unreadable_or_missing_manifest_file_shows_no_manifest(sign_now):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    job = sign_now(upload("png"), watermark=False)
+    default_storage.delete(job.manifest_file.name)
+    assert issued_manifest(job) is None
+    job.manifest_file.save("bad.c2pa", ContentFile(b"not a manifest store"), save=False)
+    assert issued_manifest(job) is None
+
+
 def test_a_run_claims_and_loads_in_one_statement_and_returns_the_row_it_wrote(
     owner, version, credential
 ):
     """The per-job path stays short: on PostgreSQL the claim also reads the model version and
-    the credential, the finish is one update plus the audit event, and the job is not read
-    back (what the run returns matches the row)."""
+    the credential, the finish writes the job and its audit event in one statement, and the
+    job is not read back (what the run returns matches the row)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -152,10 +197,11 @@ def test_a_run_claims_and_loads_in_one_statement_and_returns_the_row_it_wrote(
     with CaptureQueriesContext(connection) as queries:
         result = signing_job_run(job_id=job.pk)
     assert result is not None and result.status == JobStatus.SUCCEEDED, result and result.error
-    # The claim (and, on SQLite, the load), the job update, the audit append (lock, insert;
-    # SQLite moves the head apart). Savepoints are the test's own transaction.
+    # PostgreSQL: the claim, then the job update with its audit event (the durability barrier
+    # runs after commit, which the test's transaction never does). SQLite: the claim, the
+    # load, the update, the append (lock, insert, head). Savepoints are the test's own.
     statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
-    assert len(statements) <= (4 if connection.vendor == "postgresql" else 6), statements
+    assert len(statements) == (2 if connection.vendor == "postgresql" else 6), statements
     row = SigningJob.objects.get(pk=job.pk)
     for name in (
         "status",
@@ -177,6 +223,45 @@ def test_a_run_claims_and_loads_in_one_statement_and_returns_the_row_it_wrote(
     assert result.model_version.model.name == version.model.name
 
 
+def test_a_run_that_lost_its_claim_while_signing_keeps_nothing(
+    owner, version, credential, monkeypatch
+):
+    """Another worker took the job over (the lease ran out) while this one was signing: this
+    attempt writes neither the job nor an audit event, and deletes what it made."""
+    from django.core.files.storage import default_storage
+
+    from audit.models import AuditEvent
+    from provenance.models import SigningJob
+    from provenance.services import SignOptions, signing, signing_job_run, signing_jobs_submit
+
+    (job,) = signing_jobs_submit(
+        actor=owner,
+        files=[upload("jpeg")],
+        model_version_id=version.pk,
+        options=SignOptions(watermark=False),
+    )
+    real_sign_media = signing.sign_media
+    made = []
+
+    def sign_then_lose_the_claim(**kwargs):
+        result = real_sign_media(**kwargs)
+        SigningJob.objects.filter(pk=job.pk).update(attempts=5)  # the other worker's claim
+        made.append(result)
+        return result
+
+    monkeypatch.setattr(signing, "sign_media", sign_then_lose_the_claim)
+    result = signing_job_run(job_id=job.pk)
+    assert result is not None and result.status == JobStatus.RUNNING and result.attempts == 5
+    assert not result.output_file and not result.output_sha256
+    assert not AuditEvent.objects.filter(action="provenance.signed").exists()
+    signed_dir = f"provenance/signed/{job.pk}/1"
+    assert not default_storage.exists(signed_dir) or default_storage.listdir(signed_dir) == (
+        [],
+        [],
+    )
+    assert made
+
+
 def test_a_job_whose_credential_was_deactivated_fails_with_the_reason(owner, version, credential):
     from provenance.models import SigningCredential
     from provenance.services import SignOptions, signing_job_run, signing_jobs_submit
@@ -190,3 +275,28 @@ def test_a_job_whose_credential_was_deactivated_fails_with_the_reason(owner, ver
     assert result.status == JobStatus.FAILED
     assert result.error == "No active signing credential."
     assert not result.output_file
+
+
+def test_the_claim_and_the_finish_are_prepared_statements(owner, version, credential):
+    """PostgreSQL plans the claim and the finish (job update + audit event) once per
+    connection: planning them took longer than running them."""
+    from django.db import connection
+
+    from provenance.services import SignOptions, signing_job_run, signing_jobs_submit
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL-only behaviour")
+    for _ in range(2):
+        (job,) = signing_jobs_submit(
+            actor=owner,
+            files=[upload("jpeg")],
+            model_version_id=version.pk,
+            options=SignOptions(watermark=False),
+        )
+        assert signing_job_run(job_id=job.pk).status == JobStatus.SUCCEEDED
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement FROM pg_prepared_statements WHERE statement LIKE 'WITH nosync%%' "
+            "OR statement LIKE 'WITH changed AS (UPDATE \"provenance_signingjob\"%%'"
+        )
+        assert len(cursor.fetchall()) == 2
