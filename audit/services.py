@@ -26,7 +26,7 @@ from audit.models import (
 )
 from audit.verification import verify_chain
 from config.exceptions import DomainError
-from config.jobs import claim_queued
+from config.jobs import claim_queued, enqueue, requeue_stuck
 
 logger = logging.getLogger(__name__)
 
@@ -145,8 +145,18 @@ def chain_verification_request(*, actor: Any) -> ChainVerification:
     with transaction.atomic():
         job = ChainVerification.objects.create(requested_by=actor if actor else None)
         record_event(actor=actor, action="audit.verification_requested", target=job)
-        transaction.on_commit(lambda: run_chain_verification.delay(job.pk))
+        transaction.on_commit(lambda: enqueue(run_chain_verification, job.pk))
     return job
+
+
+def queued_jobs_sweep() -> int:
+    """Periodic: publish again the verifications and exports whose task never reached the
+    broker (it was down when they were requested)."""
+    from audit.tasks import run_chain_verification, run_export
+
+    return requeue_stuck(ChainVerification, run_chain_verification) + requeue_stuck(
+        ReportExport, run_export
+    )
 
 
 def chain_verification_run(*, verification_id: int) -> ChainVerification | None:
@@ -214,7 +224,7 @@ def export_request(*, actor: Any, format: str, filters: dict[str, Any]) -> Repor
             target=export,
             changes={"format": format, "filters": clean},
         )
-        transaction.on_commit(lambda: run_export.delay(export.pk))
+        transaction.on_commit(lambda: enqueue(run_export, export.pk))
     return export
 
 

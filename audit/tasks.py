@@ -27,3 +27,11 @@ def create_checkpoint() -> None:
 
     with audit_context(channel="worker:audit.create_checkpoint"):
         checkpoint_periodic()
+
+
+@shared_task(name="audit.sweep_queued_jobs")
+def sweep_queued_jobs() -> None:
+    from audit.services import queued_jobs_sweep
+
+    with audit_context(channel="worker:audit.sweep_queued_jobs"):
+        queued_jobs_sweep()

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from typing import Any
 
 from django.db import models
 from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+# A queued job older than this whose task never reached the broker is published again.
+STUCK_AFTER = timedelta(minutes=5)
 
 
 class JobStatus(models.TextChoices):
@@ -23,3 +30,26 @@ def claim_queued(model: type[models.Model], pk: Any) -> bool:
         status=JobStatus.RUNNING, started_at=timezone.now(), attempts=models.F("attempts") + 1
     )
     return bool(claimed)
+
+
+def enqueue(task: Any, job_id: Any) -> bool:
+    """Publish ``task(job_id)`` for a job row that is committed already. A broker outage is
+    not the caller's error (the request that made the job does not fail): the row stays
+    queued and ``requeue_stuck``, run periodically, publishes it again."""
+    try:
+        task.delay(job_id)
+    except Exception:  # kombu raises many kinds when the broker is away
+        logger.exception(
+            "could not enqueue %s(%s); the periodic sweep will retry", task.name, job_id
+        )
+        return False
+    return True
+
+
+def requeue_stuck(model: type[models.Model], task: Any, *, now: Any = None) -> int:
+    """Publish again every job of ``model`` still queued ``STUCK_AFTER`` after it was made
+    (its message was lost or never sent). A job that did run meanwhile is not queued any more,
+    and a duplicate message finds the job claimed (``claim_queued``). How many were sent."""
+    cutoff = (now or timezone.now()) - STUCK_AFTER
+    stuck = model._default_manager.filter(status=JobStatus.QUEUED, created_at__lte=cutoff)
+    return sum(enqueue(task, pk) for pk in stuck.values_list("pk", flat=True))

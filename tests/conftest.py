@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -196,6 +197,40 @@ class WorkerProcess:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+@contextmanager
+def app_broker(url: str) -> Iterator[None]:
+    """Point this process's Celery app at another broker for the test, and back.
+
+    The app's connection and producer pools live in kombu's process-wide registry, keyed by
+    broker: ``kombu.pools.reset()`` closes and forgets them all on the way in and out, so no
+    later test meets a closed pool ("Acquire on closed pool")."""
+    from kombu import pools
+
+    from config.celery import app
+
+    def forget_pools() -> None:
+        pools.reset()
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    saved = (app.conf.broker_url, app.conf.broker_transport_options)
+    saved_env = os.environ.get("CELERY_BROKER_URL")
+    # Celery prefers CELERY_BROKER_URL from the environment over its configuration.
+    os.environ["CELERY_BROKER_URL"] = url
+    forget_pools()
+    app.conf.broker_url = url
+    app.conf.broker_transport_options = {"visibility_timeout": 3600, "max_retries": 1}
+    try:
+        yield
+    finally:
+        app.conf.broker_url, app.conf.broker_transport_options = saved
+        if saved_env is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = saved_env
+        forget_pools()
 
 
 def purge_broker() -> None:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db import models, transaction
@@ -15,7 +15,7 @@ from accounts.models import Team, User
 from accounts.roles import ADMIN, user_has_role
 from audit.services import record_event
 from config.exceptions import Conflict, DomainError, NotAllowed
-from config.jobs import claim_queued
+from config.jobs import claim_queued, enqueue, requeue_stuck
 from policy.evaluation import active_policies
 from policy.facts import (
     deployment_queryset,
@@ -240,16 +240,8 @@ def reevaluation_request(*, reason: str, version_id: int | None = None) -> Reeva
 
     with transaction.atomic():
         job = ReevaluationJob.objects.create(reason=reason[:200], model_version_id=version_id)
-        transaction.on_commit(lambda: _enqueue(reevaluate_deployments, job.pk))
+        transaction.on_commit(lambda: enqueue(reevaluate_deployments, job.pk))
     return job
-
-
-def _enqueue(task: Any, job_id: int) -> None:
-    try:
-        task.delay(job_id)
-    except Exception:
-        # The job row stays queued; the periodic sweep picks queued jobs up again.
-        logger.exception("could not enqueue re-evaluation job %s", job_id)
 
 
 def reevaluate_deployments_for_version(version_id: int) -> ReevaluationJob:
@@ -358,12 +350,7 @@ def sweep_expired() -> ReevaluationJob | None:
     re-enqueue jobs whose enqueue failed (broker down)."""
     from policy.tasks import reevaluate_deployments
 
-    stuck = ReevaluationJob.objects.filter(
-        status=ReevaluationJob.Status.QUEUED,
-        created_at__lte=timezone.now() - timedelta(minutes=5),
-    ).values_list("pk", flat=True)
-    for job_id in stuck:
-        _enqueue(reevaluate_deployments, job_id)
+    requeue_stuck(ReevaluationJob, reevaluate_deployments)
     due = stale_deployments()
     if not due:
         return None

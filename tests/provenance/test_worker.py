@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,7 +18,7 @@ from audit.models import AuditEvent
 from provenance import manifest
 from provenance.models import JobStatus, SigningJob
 from provenance.services import signing_jobs_sweep
-from tests.conftest import WorkerProcess, purge_broker, wait_for
+from tests.conftest import WorkerProcess, app_broker, purge_broker, wait_for
 from tests.provenance.conftest import upload
 from tests.provenance.samples import image_bytes
 
@@ -192,33 +189,6 @@ class PrivateRedis:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(timeout=10)
-
-
-@contextmanager
-def app_broker(url: str) -> Iterator[None]:
-    """Point this process's Celery app at another broker for the test."""
-    from config.celery import app
-
-    saved = (app.conf.broker_url, app.conf.broker_transport_options)
-    saved_env = os.environ.get("CELERY_BROKER_URL")
-    # Celery prefers CELERY_BROKER_URL from the environment over its configuration.
-    os.environ["CELERY_BROKER_URL"] = url
-    app.pool.force_close_all()
-    app.conf.broker_url = url
-    app.conf.broker_transport_options = {"visibility_timeout": 3600, "max_retries": 1}
-    app._pool = None
-    app.amqp._producer_pool = None
-    try:
-        yield
-    finally:
-        app.pool.force_close_all()
-        app.conf.broker_url, app.conf.broker_transport_options = saved
-        if saved_env is None:
-            os.environ.pop("CELERY_BROKER_URL", None)
-        else:
-            os.environ["CELERY_BROKER_URL"] = saved_env
-        app._pool = None
-        app.amqp._producer_pool = None
 
 
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs the redis-server binary")
