@@ -6,13 +6,14 @@ behind it, raw SQL because it runs for every change in Steward.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from audit.chain import HASHED_FIELDS, canonical_bytes, event_hash
@@ -44,6 +45,24 @@ class RowInsert:
             sql += f" RETURNING {quote(self.pk_column)}"
         return sql
 
+    @classmethod
+    def of(cls, instance: models.Model) -> RowInsert:
+        """``instance.save()`` for a new row, minus the ORM's per-call SQL compilation: each
+        value is prepared by its own field exactly as ``save()`` would."""
+        connection = transaction.get_connection()
+        fields = _insert_fields(type(instance))
+        return cls(
+            instance._meta.db_table,
+            [str(f.column) for f in fields],
+            [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields],
+            str(instance._meta.pk.column),  # type: ignore[union-attr]
+        )
+
+
+@functools.cache
+def _insert_fields(model: type[models.Model]) -> list[Any]:
+    return [f for f in model._meta.concrete_fields if not f.primary_key]
+
 
 @dataclass(frozen=True)
 class RowUpdate:
@@ -67,6 +86,27 @@ class RowUpdate:
         conditions = " AND ".join(f"{table}.{quote(c)} = %s" for c, _ in self.where)
         sql = f"UPDATE {table} SET {assignments} WHERE {conditions}"  # noqa: S608
         return sql, [*self.params, *(value for _, value in self.where)]
+
+    @classmethod
+    def of(
+        cls, model: type[models.Model], values: Mapping[str, Any], where: Mapping[str, Any]
+    ) -> RowUpdate:
+        """``model.objects.filter(**where).update(**values)`` as a plain statement (the
+        queryset would compile it on every call): values by field name, each prepared by its
+        field as the queryset would (JSON, dates, a model instance for a foreign key)."""
+        connection = transaction.get_connection()
+        columns, params = [], []
+        for name, value in values.items():
+            field = model._meta.get_field(name)
+            if isinstance(value, models.Model):
+                value = value.pk
+            columns.append(str(field.column))  # type: ignore[union-attr]
+            params.append(field.get_db_prep_save(value, connection))  # type: ignore[union-attr]
+        conditions = [
+            (str(model._meta.get_field(name).column), value)  # type: ignore[union-attr]
+            for name, value in where.items()
+        ]
+        return cls(model._meta.db_table, columns, params, conditions)
 
 
 _INSERT_COLUMNS = (*HASHED_FIELDS, "hash", "body")

@@ -35,12 +35,12 @@ def claim_queued(model: type[models.Model], pk: Any) -> bool:
 def enqueue(task: Any, job_id: Any) -> bool:
     """Publish ``task(job_id)`` for a job row that is committed already. A broker outage is
     not the caller's error (the request that made the job does not fail): the row stays
-    queued and ``requeue_stuck``, run periodically, publishes it again."""
+    queued and a periodic sweep (``requeue_stuck``, or the app's own) publishes it again."""
     try:
         task.delay(job_id)
-    except Exception:  # kombu raises many kinds when the broker is away
-        logger.exception(
-            "could not enqueue %s(%s); the periodic sweep will retry", task.name, job_id
+    except Exception as exc:  # kombu raises many kinds when the broker is away
+        logger.warning(
+            "could not enqueue %s(%s); the periodic sweep will retry: %s", task.name, job_id, exc
         )
         return False
     return True

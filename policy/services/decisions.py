@@ -86,24 +86,6 @@ def _actor_label(actor: Any) -> str:
     return str(getattr(actor, "username", actor))[:200]
 
 
-_INSERT_FIELDS = [f for f in Decision._meta.concrete_fields if not f.primary_key]
-_INSERT_COLUMNS = [str(f.column) for f in _INSERT_FIELDS]
-
-
-def _insert_statement(decision: Decision) -> RowInsert:
-    """``decision.save()`` for a new row, minus the ORM's per-call SQL compilation: each
-    value is prepared by its own field exactly as ``save()`` would (``get_db_prep_save``).
-    ``record_event`` writes it (on PostgreSQL in the same statement as the audit event)."""
-    connection = transaction.get_connection()
-    params = [f.get_db_prep_save(f.pre_save(decision, True), connection) for f in _INSERT_FIELDS]
-    return RowInsert(
-        Decision._meta.db_table,
-        _INSERT_COLUMNS,
-        params,
-        str(Decision._meta.pk.column),  # type: ignore[union-attr]
-    )
-
-
 def record_decision(
     *, actor: Any, facts: Facts, outcome: Outcome, source: str, now: datetime | None = None
 ) -> Decision:
@@ -161,7 +143,7 @@ def _record_decision(
             "source": source,
         },
         outcome=AuditOutcome.SUCCESS if allowed else AuditOutcome.DENIED,
-        insert=_insert_statement(decision),
+        insert=RowInsert.of(decision),
     )
     decision.pk = int(event.target_id)
     decision._state.adding = False

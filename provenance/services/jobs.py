@@ -19,6 +19,7 @@ from django.utils import timezone
 from audit.models import Outcome
 from audit.services import record_event
 from config.exceptions import Conflict, NotAllowed, Unprocessable
+from config.jobs import enqueue
 from provenance import media
 from provenance.models import (
     JobStatus,
@@ -207,10 +208,7 @@ def enqueue_jobs(job_ids: Iterable[int]) -> int:
 
     sent = 0
     for job_id in job_ids:
-        try:
-            sign_job.apply_async(args=(job_id,))
-        except Exception as exc:  # kombu raises many kinds when the broker is away
-            logger.warning("could not enqueue signing job %s (sweep will retry): %s", job_id, exc)
+        if not enqueue(sign_job, job_id):
             continue
         SigningJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
             enqueued_at=timezone.now()

@@ -325,27 +325,6 @@ def signing_job_run(*, job_id: int, watermark: bool = True) -> SigningJob | None
         return _finish(job, attempt, credential, result, started)
 
 
-def _claimed_update(job_id: int, attempt: int, values: dict[str, Any]) -> RowUpdate:
-    """``SigningJob.objects.filter(pk=, status=RUNNING, attempts=).update(**values)`` as a
-    plain statement, for ``record_event`` to run with the event: the queryset spends more time
-    compiling this update (~0.3 ms) than the database takes to run it, on every job. Values
-    are prepared by their fields as the queryset would (JSON, dates, a model instance for a
-    foreign key)."""
-    columns, params = [], []
-    for name, value in values.items():
-        field = SigningJob._meta.get_field(name)
-        if isinstance(value, models.Model):
-            value = value.pk
-        columns.append(str(field.column))  # type: ignore[union-attr]
-        params.append(field.get_db_prep_save(value, connection))  # type: ignore[union-attr]
-    return RowUpdate(
-        table=SigningJob._meta.db_table,
-        columns=columns,
-        params=params,
-        where=[("id", job_id), ("status", JobStatus.RUNNING.value), ("attempts", attempt)],
-    )
-
-
 def _finish(
     job: SigningJob,
     attempt: int,
@@ -403,7 +382,13 @@ def _finish(
             "credential": credential.name,
             "attempt": attempt,
         },
-        update=_claimed_update(job.pk, attempt, values),
+        # The queryset's filter(pk=, status=RUNNING, attempts=).update(**values), compiled
+        # by hand: compiling it cost more (~0.3 ms) than running it, on every job.
+        update=RowUpdate.of(
+            SigningJob,
+            values,
+            where={"id": job.pk, "status": JobStatus.RUNNING.value, "attempts": attempt},
+        ),
     )
     if event is None:
         # Another attempt owns the job now: what this one made is thrown away.

@@ -111,3 +111,9 @@ def run_writers(count: int, write: Callable[[int], None]) -> None:
     for thread in threads:
         thread.join(timeout=120)
     assert not errors, errors
+
+
+def drop_chain_head() -> None:
+    """Lose the chain head's row: the next append rebuilds it from the last event."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM audit_chainhead")

@@ -13,7 +13,7 @@ from audit.chain import GENESIS_HASH, iter_db_events, verify_events
 from audit.models import AuditEvent
 from audit.services import RowInsert, record_event
 from audit.verification import verify_chain
-from tests.audit.conftest import requires_postgres, run_writers
+from tests.audit.conftest import drop_chain_head, requires_postgres, run_writers
 
 # Text the canonical form escapes or keeps as UTF-8: quotes, a backslash, U+2028, accents.
 ODD_TEXT = ' ünïcode "quoted" \\ \u2028 \x01'
@@ -21,11 +21,6 @@ ODD_TEXT = ' ünïcode "quoted" \\ \u2028 \x01'
 
 def _team_insert(slug: str) -> RowInsert:
     return RowInsert("accounts_team", ["slug", "name"], [slug, f"Team {slug}"])
-
-
-def _drop_head() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM audit_chainhead")
 
 
 def _assert_linear_chain(count: int) -> None:
@@ -42,7 +37,7 @@ def _assert_linear_chain(count: int) -> None:
 def test_the_inserted_row_is_the_event_target_and_the_chain_stays_linear(head_missing):
     record_event(actor="test", action="test.before", changes={"float": 0.1, "big": 2**60})
     if head_missing:
-        _drop_head()  # the head is rebuilt from the last event, as without an insert
+        drop_chain_head()  # the head is rebuilt from the last event, as without an insert
     events = []
     for i in range(3):
         with transaction.atomic():

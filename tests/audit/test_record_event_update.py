@@ -5,12 +5,13 @@ conditions match no row."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from accounts.models import Team
 from audit.chain import GENESIS_HASH, iter_db_events, verify_events
 from audit.models import AuditEvent
 from audit.services import RowUpdate, record_event
+from tests.audit.conftest import drop_chain_head
 
 
 def _rename(team: Team, name: str, *, expected_name: str) -> RowUpdate:
@@ -19,18 +20,13 @@ def _rename(team: Team, name: str, *, expected_name: str) -> RowUpdate:
     )
 
 
-def _drop_head() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM audit_chainhead")
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("head_missing", [False, True])
 def test_the_row_is_updated_with_its_event(head_missing):
     team = Team.objects.create(slug="red", name="Red")
     record_event(actor="test", action="test.before")
     if head_missing:
-        _drop_head()  # the head is rebuilt from the last event, as without an update
+        drop_chain_head()  # the head is rebuilt from the last event, as without an update
     event = record_event(
         actor="test",
         action="team.renamed",
@@ -52,7 +48,7 @@ def test_an_update_that_matches_no_row_writes_nothing(head_missing):
     team = Team.objects.create(slug="red", name="Red")
     record_event(actor="test", action="test.before")
     if head_missing:
-        _drop_head()
+        drop_chain_head()
     event = record_event(
         actor="test",
         action="team.renamed",
