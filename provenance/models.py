@@ -93,9 +93,9 @@ class SigningJob(models.Model):
     height = models.PositiveIntegerField(null=True, blank=True)
     # {"training_mining": "notAllowed", "watermark": true, "embed": true}
     options = models.JSONField(default=dict, blank=True)
-    status = models.CharField(
-        max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True
-    )
+    # Indexed by prov_job_sweep_idx (status first): a second index of its own only cost
+    # every claim and finish an index update.
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
     attempts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     output_file = models.FileField(upload_to="provenance/output/%Y/%m/", blank=True, max_length=300)
