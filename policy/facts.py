@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -21,20 +21,10 @@ from config.exceptions import Unprocessable
 from config.ids import parse_id
 from policy.factcache import Generation, cached, latest_first_key
 from policy.models import DataClass, Deployment, Jurisdiction, Region, UseCase
-from registry.models import (
-    RISK_GRADE_ORDER,
-    Approval,
-    EvalResult,
-    ModelVersion,
-    RiskAssessment,
-    VersionStatus,
-)
+from registry.models import EvalResult, ModelVersion
+from registry.selectors import facts_queryset, version_facts
 
-# Risk grades as numbers so rules can say ``risk.grade_rank <= params.max_grade_rank``.
-GRADE_RANK = {str(k): v for k, v in RISK_GRADE_ORDER.items()}
-UNASSESSED_RANK = 99
 PERSONAL_CLASSES = frozenset({DataClass.PII, DataClass.PHI, DataClass.PCI})
-CONDITION_KEYS = ("environments", "regions", "jurisdictions", "data_classes", "use_cases")
 
 
 @dataclass
@@ -60,109 +50,6 @@ class Facts:
     input: dict[str, Any]
     version: ModelVersion
     deployment: Deployment | None
-
-
-def _iso(value: datetime | date | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _version_queryset() -> QuerySet[ModelVersion]:
-    return ModelVersion.objects.select_related(
-        "model__license", "current_approval", "risk"
-    ).prefetch_related(Prefetch("evals", queryset=EvalResult.objects.order_by()))
-
-
-def _model_doc(version: ModelVersion) -> dict[str, Any]:
-    model = version.model
-    return {
-        "slug": str(model.slug),
-        "name": str(model.name),
-        "provider": str(model.provider),
-        "provider_jurisdiction": str(model.provider_jurisdiction),
-        "access": str(model.access),
-        "modality": str(model.modality),
-        "openness_tier": str(model.openness_tier),
-        "parameter_count": model.parameter_count,
-    }
-
-
-def _version_doc(version: ModelVersion, now: datetime) -> dict[str, Any]:
-    evals: dict[str, float] = {}
-    for result in version.evals.all():
-        key = str(result.benchmark).lower()
-        # Several metrics for one benchmark: the best one counts (gates are minimums).
-        evals[key] = max(evals.get(key, float("-inf")), float(result.value))
-    return {
-        "label": str(version.label),
-        "status": str(version.status),
-        "usable": version.is_usable(now),
-        "release_date": _iso(version.release_date),
-        "evals": evals,
-    }
-
-
-def _license_doc(version: ModelVersion) -> dict[str, Any]:
-    lic = version.model.license
-    return {
-        "spdx_id": str(lic.spdx_id),
-        "name": str(lic.name),
-        "category": str(lic.category),
-        "commercial_use": bool(lic.commercial_use),
-        "attribution_required": bool(lic.attribution_required),
-        "user_threshold_mau": lic.user_threshold_mau,
-        "territorial_restrictions": [str(x) for x in (lic.territorial_restrictions or [])],
-        "acceptable_use_policy_url": str(lic.acceptable_use_policy_url),
-    }
-
-
-def _risk_doc(version: ModelVersion) -> dict[str, Any]:
-    try:
-        risk: RiskAssessment | None = version.risk
-    except RiskAssessment.DoesNotExist:
-        risk = None
-    if risk is None:
-        return {
-            "assessed": False,
-            "eu_ai_act_class": "",
-            "grade": "unassessed",
-            "grade_rank": UNASSESSED_RANK,
-            "score": 0,
-        }
-    grade = str(risk.grade)
-    return {
-        "assessed": True,
-        "eu_ai_act_class": str(risk.eu_ai_act_class),
-        "grade": grade,
-        "grade_rank": GRADE_RANK.get(grade, UNASSESSED_RANK),
-        "score": int(risk.score),
-    }
-
-
-def _approval_doc(version: ModelVersion, now: datetime) -> dict[str, Any]:
-    approval: Approval | None = version.current_approval
-    conditions: dict[str, list[str]] = {key: [] for key in CONDITION_KEYS}
-    if approval is None:
-        return {
-            "present": False,
-            "decision": "none",
-            "in_force": False,
-            "expired": False,
-            "expires_at": None,
-            "conditions": conditions,
-        }
-    raw = approval.conditions if isinstance(approval.conditions, dict) else {}
-    for key in CONDITION_KEYS:
-        values = raw.get(key) or []
-        conditions[key] = [str(v) for v in values] if isinstance(values, list) else []
-    expired = approval.expires_at is not None and approval.expires_at <= now
-    return {
-        "present": True,
-        "decision": str(approval.decision),
-        "in_force": approval.is_in_force(now) and version.status == VersionStatus.APPROVED,
-        "expired": expired,
-        "expires_at": _iso(approval.expires_at),
-        "conditions": conditions,
-    }
 
 
 def region_doc(region: Region) -> dict[str, Any]:
@@ -208,11 +95,7 @@ def input_document(
     now: datetime,
 ) -> dict[str, Any]:
     return {
-        "model": _model_doc(version),
-        "version": _version_doc(version, now),
-        "license": _license_doc(version),
-        "risk": _risk_doc(version),
-        "approval": _approval_doc(version, now),
+        **version_facts(version, now),
         "deployment": deployment,
         "region": region_doc(region),
         "use_case": use_case_doc(use_case),
@@ -275,7 +158,7 @@ def find_deployment(reference: str) -> Deployment:
 
 
 def _model_versions(model_slug: str) -> list[ModelVersion]:
-    return list(_version_queryset().filter(model__slug=model_slug))
+    return list(facts_queryset().filter(model__slug=model_slug))
 
 
 def pick_version(

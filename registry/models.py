@@ -178,6 +178,10 @@ class Decision(models.TextChoices):
     REVOKED = "revoked", "Revoked"
 
 
+# What an approval's conditions may restrict (an empty list: no restriction).
+CONDITION_KEYS = ("environments", "regions", "jurisdictions", "data_classes", "use_cases")
+
+
 class Approval(models.Model):
     """One request for approval of a version and its decision.
 

@@ -3,7 +3,7 @@ registry.permissions); views, the API and other apps call these."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.db.models import (
@@ -23,6 +23,8 @@ from django.utils import timezone
 from config.exceptions import DomainError, NotFound
 from registry import permissions
 from registry.models import (
+    CONDITION_KEYS,
+    RISK_GRADE_ORDER,
     AIModel,
     Approval,
     Decision,
@@ -226,82 +228,137 @@ def approval_status(version: ModelVersion, at: datetime | None = None) -> str:
     }.get(version.status, "none")  # type: ignore[call-overload]
 
 
+# Risk grades as numbers so rules can say ``risk.grade_rank <= params.max_grade_rank``.
+GRADE_RANK = {str(k): v for k, v in RISK_GRADE_ORDER.items()}
+UNASSESSED_RANK = 99
+
+
+def facts_queryset() -> QuerySet[ModelVersion]:
+    """Versions loaded with everything ``version_facts`` reads (no further queries)."""
+    return ModelVersion.objects.select_related(
+        "model__license", "current_approval", "risk"
+    ).prefetch_related(Prefetch("evals", queryset=EvalResult.objects.order_by()))
+
+
 def _facts_loaded(version: ModelVersion) -> ModelVersion:
     cache = getattr(version, "_prefetched_objects_cache", {})
     state = version._state.fields_cache
-    if "evals" in cache and "model" in state and "current_approval" in state:
-        model_cache = version.model._state.fields_cache
-        if "license" in model_cache:
-            return version
-    return (
-        ModelVersion.objects.select_related("model__license", "risk", "current_approval")
-        .prefetch_related(
-            Prefetch("evals", queryset=EvalResult.objects.order_by("created_at", "pk"))
-        )
-        .get(pk=version.pk)
-    )
+    if (
+        "evals" in cache
+        and {"model", "current_approval", "risk"} <= state.keys()
+        and "license" in version.model._state.fields_cache
+    ):
+        return version
+    return facts_queryset().get(pk=version.pk)
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def version_facts(version: ModelVersion, at: datetime | None = None) -> dict[str, Any]:
-    """A plain-JSON description of a version for policy input. Two queries at most (none when
-    the version was loaded with ``model__license``, ``risk``, ``current_approval`` and
-    prefetched ``evals``). When several results share a benchmark and metric, the most
-    recently recorded one wins."""
+    """What policies know of a version: the ``model``, ``version``, ``license``, ``risk``
+    and ``approval`` parts of the policy input document (README, "The input document"),
+    as plain JSON (the CEL binding rejects str subclasses and datetimes). No query when the
+    version comes from ``facts_queryset()``, two otherwise."""
+    now = at or timezone.now()
     version = _facts_loaded(version)
-    model = version.model
-    lic = model.license
+    return {
+        "model": _model_doc(version.model),
+        "version": _version_doc(version, now),
+        "license": _license_doc(version.model.license),
+        "risk": _risk_doc(version),
+        "approval": _approval_doc(version, now),
+    }
+
+
+def _model_doc(model: AIModel) -> dict[str, Any]:
+    return {
+        "slug": str(model.slug),
+        "name": str(model.name),
+        "provider": str(model.provider),
+        "provider_jurisdiction": str(model.provider_jurisdiction),
+        "access": str(model.access),
+        "modality": str(model.modality),
+        "openness_tier": str(model.openness_tier),
+        "parameter_count": model.parameter_count,
+    }
+
+
+def _version_doc(version: ModelVersion, now: datetime) -> dict[str, Any]:
+    evals: dict[str, float] = {}
+    for result in version.evals.all():
+        key = str(result.benchmark).lower()
+        # Several metrics for one benchmark: the best one counts (gates are minimums).
+        evals[key] = max(evals.get(key, float("-inf")), float(result.value))
+    return {
+        "label": str(version.label),
+        "status": str(version.status),
+        "usable": version.is_usable(now),
+        "release_date": _iso(version.release_date),
+        "evals": evals,
+    }
+
+
+def _license_doc(lic: License) -> dict[str, Any]:
+    return {
+        "spdx_id": str(lic.spdx_id),
+        "name": str(lic.name),
+        "category": str(lic.category),
+        "commercial_use": bool(lic.commercial_use),
+        "attribution_required": bool(lic.attribution_required),
+        "user_threshold_mau": lic.user_threshold_mau,
+        "territorial_restrictions": [str(x) for x in (lic.territorial_restrictions or [])],
+        "acceptable_use_policy_url": str(lic.acceptable_use_policy_url),
+    }
+
+
+def _risk_doc(version: ModelVersion) -> dict[str, Any]:
     try:
         risk: RiskAssessment | None = version.risk
     except RiskAssessment.DoesNotExist:
         risk = None
-    approval = version.current_approval
-    evals: dict[str, float] = {}
-    for result in sorted(version.evals.all(), key=lambda e: (e.created_at, e.pk)):
-        evals[f"{result.benchmark}:{result.metric}"] = result.value
+    if risk is None:
+        return {
+            "assessed": False,
+            "eu_ai_act_class": "",
+            "grade": "unassessed",
+            "grade_rank": UNASSESSED_RANK,
+            "score": 0,
+        }
+    grade = str(risk.grade)
     return {
-        "model": {
-            "slug": model.slug,
-            "name": model.name,
-            "provider": model.provider,
-            "provider_jurisdiction": model.provider_jurisdiction,
-            "modality": model.modality,
-            "access": model.access,
-            "openness_tier": model.openness_tier,
-            "parameter_count": model.parameter_count,
-        },
-        "version": {
-            "id": version.pk,
-            "label": version.label,
-            "status": version.status,
-            "release_date": version.release_date.isoformat() if version.release_date else None,
-        },
-        "license": {
-            "spdx_id": lic.spdx_id,
-            "category": lic.category,
-            "commercial_use": lic.commercial_use,
-            "attribution_required": lic.attribution_required,
-            "share_alike": lic.share_alike,
-            "user_threshold_mau": lic.user_threshold_mau,
-            "territorial_restrictions": list(lic.territorial_restrictions or []),
-            "acceptable_use_policy_url": lic.acceptable_use_policy_url,
-        },
-        "risk": {
-            "eu_ai_act_class": risk.eu_ai_act_class if risk else None,
-            "grade": risk.grade if risk else None,
-            "score": risk.score if risk else None,
-        },
-        "approval": {
-            "status": approval_status(version, at),
-            "in_force": version.is_usable(at),
-            "expires_at": approval.expires_at.isoformat()
-            if approval and approval.expires_at
-            else None,
-            "conditions": {
-                key: list((approval.conditions or {}).get(key) or [])
-                for key in ("environments", "regions", "jurisdictions", "data_classes", "use_cases")
-            }
-            if approval and version.status == VersionStatus.APPROVED
-            else {},
-        },
-        "evals": evals,
+        "assessed": True,
+        "eu_ai_act_class": str(risk.eu_ai_act_class),
+        "grade": grade,
+        "grade_rank": GRADE_RANK.get(grade, UNASSESSED_RANK),
+        "score": int(risk.score),
+    }
+
+
+def _approval_doc(version: ModelVersion, now: datetime) -> dict[str, Any]:
+    approval: Approval | None = version.current_approval
+    conditions: dict[str, list[str]] = {key: [] for key in CONDITION_KEYS}
+    if approval is None:
+        return {
+            "present": False,
+            "status": str(approval_status(version, now)),
+            "decision": "none",
+            "in_force": False,
+            "expired": False,
+            "expires_at": None,
+            "conditions": conditions,
+        }
+    raw = approval.conditions if isinstance(approval.conditions, dict) else {}
+    for key in CONDITION_KEYS:
+        values = raw.get(key) or []
+        conditions[key] = [str(v) for v in values] if isinstance(values, list) else []
+    return {
+        "present": True,
+        "status": str(approval_status(version, now)),
+        "decision": str(approval.decision),
+        "in_force": approval.is_in_force(now) and version.status == VersionStatus.APPROVED,
+        "expired": approval.expires_at is not None and approval.expires_at <= now,
+        "expires_at": _iso(approval.expires_at),
+        "conditions": conditions,
     }

@@ -23,10 +23,9 @@ from accounts.models import User
 from audit.services import record_event
 from config.exceptions import Conflict, DomainError, NotAllowed
 from registry import permissions
-from registry.models import Approval, Decision, ModelVersion, VersionStatus
+from registry.models import CONDITION_KEYS, Approval, Decision, ModelVersion, VersionStatus
 from registry.signals import approval_changed
 
-CONDITION_KEYS = ("environments", "regions", "jurisdictions", "data_classes", "use_cases")
 _CONDITION_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
 
 

@@ -196,3 +196,19 @@ def test_a_stored_decision_stays_whole_in_its_row(packs, version, ci):
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # fire the pending FK checks first
         cursor.execute("ALTER TABLE policy_decision RESET (toast_tuple_target)")
     assert stored()[0] is not None  # what the default would do
+
+
+def test_the_registry_facts_endpoint_shows_what_rules_read(packs, version, ci, bearer, make_user):
+    """``GET /model-versions/{id}/facts/`` is the registry part of the input document, field
+    for field: a rule written against it reads the same names and values."""
+    EvalResultFactory(version=version, benchmark="HumanEval", metric="pass@1", value=71.0)
+    EvalResultFactory(version=version, benchmark="HumanEval", metric="pass@10", value=88.0)
+    decision_id = ci.post(CHECK, spec(), format="json").json()["decision_id"]
+    stored = Decision.objects.get(decision_id=decision_id).input
+    reader = bearer(make_user("reader", ["viewer"]), "registry:read")
+    facts = reader.get(f"/api/v1/model-versions/{version.pk}/facts/").json()
+    assert set(facts) == {"model", "version", "license", "risk", "approval"}
+    for part in facts:
+        assert facts[part] == stored[part], part
+    assert facts["version"]["evals"]["humaneval"] == 88.0  # the best metric of a benchmark
+    assert facts["approval"]["status"] == "approved" and facts["approval"]["in_force"] is True

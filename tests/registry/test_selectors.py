@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 def test_version_facts_shape_and_constant_queries(approved, django_assert_num_queries):
     with django_assert_num_queries(2):
         facts = version_facts(approved)
-    assert set(facts) == {"model", "version", "license", "risk", "approval", "evals"}
+    assert set(facts) == {"model", "version", "license", "risk", "approval"}
     assert facts["approval"]["status"] == "approved" and facts["approval"]["in_force"] is True
     assert facts["approval"]["conditions"]["data_classes"] == ["public"]
     assert facts["license"]["spdx_id"] == "Apache-2.0"
