@@ -14,7 +14,7 @@ from provenance.services import signing_job_run
 from registry.models import VersionStatus
 from tests.provenance.conftest import upload
 from tests.provenance.factories import ModelVersionFactory, approved_version
-from tests.provenance.samples import image_bytes
+from tests.provenance.samples import SAMPLES, image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -169,6 +169,22 @@ def test_bad_input_is_a_clear_4xx(
     assert error["code"] == code
     assert name in error["message"]
     assert not SigningJob.objects.exists()
+
+
+@pytest.mark.parametrize("kind", ["mp4", "mov", "m4a", "avif", "wav", "webp", "pdf", "tiff", "bmp"])
+def test_a_truncated_file_is_refused_when_submitted(client, version, credential, kind):
+    """Not only JPEG and PNG: a cut file of any format whose size the header gives is refused
+    at once with its name, instead of a job that fails later on the worker."""
+    name, mime, make = SAMPLES[kind]
+    data = make()
+    response = _post(client, version, upload("png"), SimpleUploadedFile(name, data[:-300], mime))
+    assert response.status_code == 422, response.json()
+    error = response.json()["error"]
+    assert error["code"] == "truncated_file"
+    assert list(error["fields"]["files"]) == ["1"]
+    assert name in error["message"] and "truncated" in error["message"]
+    assert not SigningJob.objects.exists()
+    assert _post(client, version, SimpleUploadedFile(name, data, mime)).status_code == 202
 
 
 def test_one_bad_file_refuses_the_whole_batch(client, version, credential):
