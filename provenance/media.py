@@ -142,6 +142,29 @@ def sniff(head: bytes) -> str | None:
     return _bmff_mime(head)
 
 
+def _id3_end(head: bytes) -> int | None:
+    """Where an ID3v2 tag at the start of the file ends (header, syncsafe size, footer)."""
+    if len(head) < 10 or not head.startswith(b"ID3"):
+        return None
+    size = 0
+    for byte in head[6:10]:
+        size = size << 7 | (byte & 0x7F)
+    return 10 + size + (10 if head[5] & 0x10 else 0)
+
+
+def sniff_file(stream: BinaryIO) -> str | None:
+    """sniff() for a whole file. An ID3v2 tag does not make an MP3: c2pa writes its manifest
+    into a FLAC file as an ID3 tag in front of ``fLaC``, so what follows the tag decides."""
+    stream.seek(0)
+    head = stream.read(4096)
+    end = _id3_end(head)
+    if end is not None:
+        stream.seek(end)
+        if stream.read(4) == b"fLaC":
+            return "audio/flac"
+    return sniff(head)
+
+
 def canonical_mime(claimed: str | None) -> str:
     value = (claimed or "").split(";")[0].strip().lower()
     return _ALIASES.get(value, value)
@@ -169,9 +192,7 @@ def inspect(
     """
     if size == 0:
         raise Unprocessable("The file is empty (0 bytes).", code="empty_file")
-    stream.seek(0)
-    head = stream.read(4096)
-    mime = sniff(head)
+    mime = sniff_file(stream)
     if mime is None:
         raise UnsupportedMedia(
             "Steward cannot tell what this file is from its content, so it cannot sign it. "

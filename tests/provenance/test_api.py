@@ -283,6 +283,28 @@ def test_verify_of_a_sidecar_signed_file_takes_the_manifest(client, version, cre
     assert body["manifest"]["embedded"] is False
 
 
+def test_a_signed_flac_is_still_flac(client, version, credential):
+    """c2pa writes a FLAC manifest as an ID3 tag in front of ``fLaC``: Steward's own output
+    must not be taken for an MP3 (refused as mistyped, or signed with the MP3 writer)."""
+    job = signing_job_run(job_id=_post(client, version, upload("flac")).json()["jobs"][0]["id"])
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    signed = job.output_file.open("rb").read()
+    assert signed.startswith(b"ID3")
+
+    verified = client.post(
+        "/api/v1/provenance/verify/",
+        {"file": SimpleUploadedFile("song.flac", signed, "audio/flac")},
+        format="multipart",
+    ).json()
+    assert verified["mime_type"] == "audio/flac"
+    assert verified["manifest"]["state"] == "trusted", verified
+
+    again = _post(client, version, upload("flac", data=signed))
+    assert again.status_code == 202, again.json()
+    resigned = signing_job_run(job_id=again.json()["jobs"][0]["id"])
+    assert (resigned.mime_type, resigned.status) == ("audio/flac", JobStatus.SUCCEEDED)
+
+
 def test_verify_of_an_empty_file_is_422(client, credential):
     response = client.post(
         "/api/v1/provenance/verify/", {"file": SimpleUploadedFile("e.png", b"")}, format="multipart"
