@@ -30,3 +30,13 @@ def test_long_running_services_without_a_web_server_override_the_image_healthche
         if name == "web" or spec.get("restart") == "no":
             continue
         assert "healthcheck" in spec, f"service {name} inherits the web server's HEALTHCHECK"
+
+
+def test_the_containers_are_given_an_audit_signing_key():
+    """DEBUG is off in the containers, so no development key is generated: without one,
+    checkpoints and exports fail (README, "Keys")."""
+    for name, spec in _app_services().items():
+        environment = spec["environment"]
+        assert environment["DEBUG"] == "0"
+        keys = {"STEWARD_AUDIT_SIGNING_KEY", "STEWARD_AUDIT_SIGNING_KEY_FILE"} & set(environment)
+        assert keys, f"service {name} has no audit signing key"
