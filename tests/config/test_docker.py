@@ -3,10 +3,13 @@ reading them (and by running the image's build steps that need no engine)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from tests.config.test_settings_env import PRODUCTION_SECRET, run_manage
 
 DOCKER = Path(__file__).resolve().parents[2] / "docker"
 
@@ -19,6 +22,12 @@ def _app_services() -> dict[str, dict[str, Any]]:
     """The services that run the Steward image."""
     services = _compose()["services"]
     return {name: spec for name, spec in services.items() if "build" in spec}
+
+
+def _dockerfile_env(name: str) -> str:
+    match = re.search(rf"^\s*{name}=(\S+)", (DOCKER / "Dockerfile").read_text(), re.MULTILINE)
+    assert match, f"{name} is not set in docker/Dockerfile"
+    return match.group(1)
 
 
 def test_long_running_services_without_a_web_server_override_the_image_healthcheck():
@@ -40,3 +49,30 @@ def test_the_containers_are_given_an_audit_signing_key():
         assert environment["DEBUG"] == "0"
         keys = {"STEWARD_AUDIT_SIGNING_KEY", "STEWARD_AUDIT_SIGNING_KEY_FILE"} & set(environment)
         assert keys, f"service {name} has no audit signing key"
+
+
+def test_static_files_are_collected_outside_the_data_volume(tmp_path):
+    """A named volume keeps what the image that first filled it held: static files under it
+    would stay those of the first image after every rebuild."""
+    static_root = _dockerfile_env("STATIC_ROOT")
+    var_dir = _dockerfile_env("STEWARD_VAR_DIR")
+    for name, spec in _app_services().items():
+        for volume in spec.get("volumes", []):
+            mount = volume.split(":")[1].rstrip("/")
+            assert not static_root.startswith(mount + "/"), f"{name}: {static_root} in a volume"
+    assert not static_root.startswith(var_dir.rstrip("/") + "/")
+
+    # The image's collectstatic step, with its environment: the files land in STATIC_ROOT.
+    result = run_manage(
+        "collectstatic",
+        "--noinput",
+        "--verbosity",
+        "0",
+        DEBUG="0",
+        SECRET_KEY=PRODUCTION_SECRET,
+        STEWARD_VAR_DIR=str(tmp_path / "var"),
+        STATIC_ROOT=str(tmp_path / "static"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "static" / "staticfiles.json").exists()
+    assert not (tmp_path / "var" / "staticfiles").exists()
