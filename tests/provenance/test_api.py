@@ -59,6 +59,9 @@ def test_a_finished_job_can_be_downloaded_with_its_manifest(client, version, cre
     assert detail["status"] == "succeeded"
     assert detail["manifest_mode"] == "embedded"
     assert detail["manifest"]["active_manifest"] == detail["manifest_label"]
+    # Read without the asset, the store cannot be validated: no "Invalid" on a signed job.
+    assert "validation_state" not in detail["manifest"]
+    assert "validation_results" not in detail["manifest"]
     download = client.get(detail["download_url"])
     assert download.status_code == 200
     assert download["Content-Type"] == "image/png"
