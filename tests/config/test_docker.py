@@ -76,3 +76,14 @@ def test_static_files_are_collected_outside_the_data_volume(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "static" / "staticfiles.json").exists()
     assert not (tmp_path / "var" / "staticfiles").exists()
+
+
+def test_web_concurrency_sets_the_number_of_gunicorn_processes():
+    """README: run more gunicorn processes with WEB_CONCURRENCY. A --workers on the command
+    line would override it."""
+    cmd = next(
+        line for line in (DOCKER / "Dockerfile").read_text().splitlines() if line.startswith("CMD")
+    )
+    assert "gunicorn" in cmd and "--workers" not in cmd and "-w" not in cmd.split()
+    assert int(_dockerfile_env("WEB_CONCURRENCY")) >= 2
+    assert "WEB_CONCURRENCY" in _app_services()["web"]["environment"]
