@@ -82,3 +82,27 @@ def test_an_export_whose_workers_keep_dying_is_failed_and_audited(auditor, some_
     assert "stopped" in export.error and export.finished_at
     event = AuditEvent.objects.get(action="audit.export_failed", target_id=str(export.pk))
     assert event.outcome == "failure"
+
+
+def test_the_sweep_removes_the_work_folder_a_dead_export_left(settings, published):
+    import os
+    import time
+
+    from audit.exports.bundle import remove_abandoned_work_dirs
+
+    out_dir = settings.STEWARD_AUDIT_EXPORT_DIR
+    out_dir.mkdir(parents=True, exist_ok=True)
+    dead, live = out_dir / "export-7-abc123", out_dir / "export-8-def456"
+    for work in (dead, live):
+        work.mkdir()
+        (work / "events.jsonl").write_text("{}\n")
+    old = time.time() - job_lease().total_seconds() - 60
+    for path in (dead / "events.jsonl", dead):
+        os.utime(path, (old, old))
+    (out_dir / "steward-audit-export-7.zip").write_bytes(b"a finished bundle")
+
+    queued_jobs_sweep()
+    assert not dead.exists()
+    assert live.exists(), "a folder an export may still be writing is kept"
+    assert (out_dir / "steward-audit-export-7.zip").exists()
+    assert remove_abandoned_work_dirs(job_lease().total_seconds()) == 0
