@@ -199,6 +199,16 @@ def test_one_bad_file_refuses_the_whole_batch(client, version, credential):
     assert not SigningJob.objects.exists()
 
 
+def test_a_batch_over_the_file_limit_is_a_clear_400(client, version, credential, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 3
+    response = _post(client, version, *(upload("wav") for _ in range(4)))
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "too_many_files"
+    assert "at most 3 files" in error["message"]
+    assert not SigningJob.objects.exists()
+
+
 def test_an_oversized_upload_is_413(client, version, credential, settings):
     settings.STEWARD_MAX_UPLOAD_BYTES = 2000
     response = _post(client, version, upload("png"))
