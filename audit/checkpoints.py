@@ -194,3 +194,24 @@ def load_document(path: Path) -> dict[str, Any]:
         return {"_source": str(path), "_error": "not a checkpoint document"}
     document["_source"] = str(path)
     return document
+
+
+def load_documents(path: Path) -> list[dict[str, Any]]:
+    """The checkpoint documents in a file kept outside Steward: one document (a published
+    file), a JSON list of them, or a page of ``/api/v1/audit/checkpoints/`` saved as is."""
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return [{"_source": str(path), "_error": f"unreadable checkpoint file: {exc}"}]
+    if isinstance(content, dict) and isinstance(content.get("results"), list):
+        content = content["results"]
+    if not isinstance(content, list):
+        content = [content]
+    documents = []
+    for index, item in enumerate(content):
+        source = str(path) if len(content) == 1 else f"{path}[{index}]"
+        if isinstance(item, dict):
+            documents.append({**item, "_source": source})
+        else:
+            documents.append({"_source": source, "_error": "not a checkpoint document"})
+    return documents

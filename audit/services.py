@@ -26,7 +26,7 @@ from audit.models import (
 )
 from audit.verification import verify_chain
 from config.exceptions import DomainError
-from config.jobs import claim_queued, enqueue, requeue_stuck
+from config.jobs import claim_queued, enqueue, job_lease, requeue_stuck
 
 logger = logging.getLogger(__name__)
 
@@ -151,12 +151,27 @@ def chain_verification_request(*, actor: Any) -> ChainVerification:
 
 def queued_jobs_sweep() -> int:
     """Periodic: publish again the verifications and exports whose task never reached the
-    broker (it was down when they were requested)."""
+    broker (it was down when they were requested), or whose worker died while running them."""
+    from audit.exports.bundle import remove_abandoned_work_dirs
     from audit.tasks import run_chain_verification, run_export
 
-    return requeue_stuck(ChainVerification, run_chain_verification) + requeue_stuck(
-        ReportExport, run_export
+    sent = requeue_stuck(ChainVerification, run_chain_verification) + requeue_stuck(
+        ReportExport, run_export, on_abandoned=_exports_abandoned
     )
+    remove_abandoned_work_dirs(job_lease().total_seconds())
+    return sent
+
+
+def _exports_abandoned(export_ids: list[Any]) -> None:
+    with transaction.atomic():
+        for export in ReportExport.objects.filter(pk__in=export_ids):
+            record_event(
+                actor=None,
+                action="audit.export_failed",
+                target=export,
+                changes={"error": export.error[:500]},
+                outcome=Outcome.FAILURE,
+            )
 
 
 def chain_verification_run(*, verification_id: int) -> ChainVerification | None:

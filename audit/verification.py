@@ -132,7 +132,7 @@ def verify_chain(
     """Walk every event from seq 1: sequence, links, hashes; then hold the result against
     every checkpoint known — the database's, the published directory's and ``checkpoint_files``
     (copies kept outside). Reports the lowest broken sequence number and why."""
-    from audit.checkpoints import load_document
+    from audit.checkpoints import load_documents
 
     keys = public_keys()
     documents: list[dict[str, Any]] = [
@@ -141,7 +141,8 @@ def verify_chain(
     ]
     if use_published:
         documents += published_documents()
-    documents += [load_document(Path(path)) for path in checkpoint_files]
+    for path in checkpoint_files:
+        documents += load_documents(Path(path))
 
     failures: list[tuple[int, str, str]] = []
     anchors: dict[int, list[dict[str, Any]]] = {}

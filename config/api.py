@@ -10,7 +10,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import (
+    PermissionDenied,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from drf_spectacular.utils import extend_schema_field
@@ -66,6 +71,16 @@ def _first_message(fields: Any) -> str:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+    if isinstance(exc, TooManyFilesSent | TooManyFieldsSent):
+        # Raised while parsing the body, before the view runs; Django would answer a bare
+        # "Bad request." A batch larger than this is sent in several requests.
+        kind, limit = (
+            ("files", settings.DATA_UPLOAD_MAX_NUMBER_FILES)
+            if isinstance(exc, TooManyFilesSent)
+            else ("fields", settings.DATA_UPLOAD_MAX_NUMBER_FIELDS)
+        )
+        message = f"A request may carry at most {limit} {kind}; send the rest in another request."
+        return Response(error_body(f"too_many_{kind}", message), status=400)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

@@ -87,6 +87,7 @@ _BMFF_BRANDS = {
     "avc1": "video/mp4",
     "dash": "video/mp4",
 }
+_BMFF_MIMES = frozenset(_BMFF_BRANDS.values())
 
 
 def _bmff_mime(head: bytes) -> str | None:
@@ -141,6 +142,29 @@ def sniff(head: bytes) -> str | None:
     return _bmff_mime(head)
 
 
+def _id3_end(head: bytes) -> int | None:
+    """Where an ID3v2 tag at the start of the file ends (header, syncsafe size, footer)."""
+    if len(head) < 10 or not head.startswith(b"ID3"):
+        return None
+    size = 0
+    for byte in head[6:10]:
+        size = size << 7 | (byte & 0x7F)
+    return 10 + size + (10 if head[5] & 0x10 else 0)
+
+
+def sniff_file(stream: BinaryIO) -> str | None:
+    """sniff() for a whole file. An ID3v2 tag does not make an MP3: c2pa writes its manifest
+    into a FLAC file as an ID3 tag in front of ``fLaC``, so what follows the tag decides."""
+    stream.seek(0)
+    head = stream.read(4096)
+    end = _id3_end(head)
+    if end is not None:
+        stream.seek(end)
+        if stream.read(4) == b"fLaC":
+            return "audio/flac"
+    return sniff(head)
+
+
 def canonical_mime(claimed: str | None) -> str:
     value = (claimed or "").split(";")[0].strip().lower()
     return _ALIASES.get(value, value)
@@ -168,9 +192,7 @@ def inspect(
     """
     if size == 0:
         raise Unprocessable("The file is empty (0 bytes).", code="empty_file")
-    stream.seek(0)
-    head = stream.read(4096)
-    mime = sniff(head)
+    mime = sniff_file(stream)
     if mime is None:
         raise UnsupportedMedia(
             "Steward cannot tell what this file is from its content, so it cannot sign it. "
@@ -186,36 +208,101 @@ def inspect(
     _check_complete(stream, mime, size)
     if not fmt.image:
         return Inspection(fmt)
-    width, height = _image_size(stream, max_pixels)
+    width, height = _image_size(stream, max_pixels, size)
     return Inspection(fmt, width, height)
 
 
 def _check_complete(stream: BinaryIO, mime: str, size: int) -> None:
-    """Catch truncated files cheaply, by their end markers."""
-    if mime not in ("image/jpeg", "image/png"):
-        return
-    stream.seek(max(0, size - 64))
-    tail = stream.read(64)
-    if mime == "image/jpeg" and b"\xff\xd9" not in tail:
-        raise Unprocessable(
-            "The JPEG is truncated: it has no end-of-image marker.", code="truncated_file"
-        )
-    if mime == "image/png" and b"IEND" not in tail:
-        raise Unprocessable("The PNG is truncated: it has no IEND chunk.", code="truncated_file")
+    """Catch truncated files cheaply: by their end markers, or by the sizes their headers
+    declare (RIFF, ISO-BMFF boxes, BMP). The worker would fail them later, one by one."""
+    label = FORMATS[mime].label
+    problem = None
+    if mime in ("image/jpeg", "image/png", "application/pdf"):
+        window = 1024 if mime == "application/pdf" else 64  # PDF: %%EOF in the last 1024 bytes
+        stream.seek(max(0, size - window))
+        tail = stream.read(window)
+        marker, missing = {
+            "image/jpeg": (b"\xff\xd9", "it has no end-of-image marker"),
+            "image/png": (b"IEND", "it has no IEND chunk"),
+            "application/pdf": (b"%%EOF", "it has no %%EOF marker"),
+        }[mime]
+        if marker not in tail:
+            problem = missing
+    elif mime in ("audio/wav", "image/webp"):
+        stream.seek(4)
+        declared = int.from_bytes(stream.read(4), "little") + 8
+        if declared > size:
+            problem = f"its header declares {declared:,} bytes, the file has {size:,}"
+    elif mime == "image/bmp":
+        stream.seek(2)
+        declared = int.from_bytes(stream.read(4), "little")
+        if declared > size:
+            problem = f"its header declares {declared:,} bytes, the file has {size:,}"
+    elif mime in _BMFF_MIMES:
+        problem = _bmff_problem(stream, size)
+    if problem:
+        raise Unprocessable(f"The {label} is truncated: {problem}.", code="truncated_file")
 
 
-def _image_size(stream: BinaryIO, max_pixels: int) -> tuple[int, int]:
+def _bmff_problem(stream: BinaryIO, size: int) -> str | None:
+    """Walk the top-level boxes (a handful: ftyp, moov, mdat...): one that ends past the end
+    of the file means the file was cut."""
+    at = 0
+    for _ in range(10_000):
+        if at >= size:
+            return None
+        stream.seek(at)
+        header = stream.read(16)
+        if len(header) < 8:
+            return f"a box header at byte {at:,} is cut"
+        length = int.from_bytes(header[0:4], "big")
+        if length == 1:
+            if len(header) < 16:
+                return f"a box header at byte {at:,} is cut"
+            length = int.from_bytes(header[8:16], "big")
+        elif length == 0:  # the last box runs to the end of the file
+            return None
+        if length < 8:
+            return f"the box at byte {at:,} declares an impossible size ({length})"
+        if at + length > size:
+            kind = header[4:8].decode("latin-1")
+            return f"the '{kind}' box at byte {at:,} needs {at + length:,} bytes, the file has {size:,}"
+        at += length
+    return None
+
+
+def _tiff_data_end(image: Image.Image) -> int | None:
+    """Where the first image's pixel data of a TIFF ends, from its strip (or tile) offsets and
+    byte counts: past the end of the file means it was cut. None for other formats."""
+    tags = getattr(image, "tag_v2", None)
+    if tags is None:
+        return None
+    offsets, counts = tags.get(273) or tags.get(324), tags.get(279) or tags.get(325)
+    if not offsets or not counts:
+        return None
+    if isinstance(offsets, int):
+        offsets, counts = (offsets,), (counts,)
+    return max(int(o) + int(c) for o, c in zip(offsets, counts, strict=False))
+
+
+def _image_size(stream: BinaryIO, max_pixels: int, size: int) -> tuple[int, int]:
     stream.seek(0)
     try:
         # Only the header is read here; the size check happens before any decoding.
         with Image.open(stream) as image:
             width, height = image.size
+            data_end = _tiff_data_end(image)
     except Image.DecompressionBombError as exc:
         raise Unprocessable(f"Image refused: {exc}", code="too_many_pixels") from exc
     except Exception as exc:
         raise Unprocessable(
             f"The image cannot be read: {exc.__class__.__name__}: {exc}", code="unreadable_image"
         ) from exc
+    if data_end is not None and data_end > size:
+        raise Unprocessable(
+            f"The TIFF is truncated: its strips need {data_end:,} bytes, the file has {size:,}.",
+            code="truncated_file",
+        )
     if width * height > max_pixels:
         raise Unprocessable(
             f"The image has {width}×{height} = {width * height:,} pixels, more than the "

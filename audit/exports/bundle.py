@@ -21,6 +21,7 @@ import hashlib
 import json
 import shutil
 import tempfile
+import time
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -189,6 +190,25 @@ def build_bundle(
         }
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def remove_abandoned_work_dirs(older_than_seconds: float) -> int:
+    """Delete the working folders (``export-<id>-*``) of exports whose worker died while
+    writing them: nothing else removes them, and they hold a copy of the events."""
+    out_dir = Path(settings.STEWARD_AUDIT_EXPORT_DIR)
+    if not out_dir.is_dir():
+        return 0
+    cutoff = time.time() - older_than_seconds
+    removed = 0
+    for work in out_dir.glob("export-*-*"):
+        try:
+            touched = max(path.stat().st_mtime for path in [work, *work.iterdir()])
+        except OSError:
+            continue
+        if work.is_dir() and touched < cutoff:
+            shutil.rmtree(work, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 def _file_digest(path: Path) -> dict[str, Any]:

@@ -171,8 +171,10 @@ def _watermark(job: SigningJob, data: bytes | BinaryIO) -> tuple[bytes | BinaryI
     only when the watermark needs the pixels."""
     fmt = media.FORMATS[job.mime_type]
     if not job.watermark_id:
-        if not fmt.image:
+        if not job.mime_type.startswith("image/"):
             return data, "not an image: no watermark"
+        if not fmt.image:
+            return data, f"{fmt.label} images cannot be decoded here: no watermark"
         return data, "watermark turned off in the job options"
     if job.mime_type == "image/gif":
         return data, "GIF palette images cannot carry the watermark"

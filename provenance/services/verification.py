@@ -74,7 +74,7 @@ def verify_file(
     if size == 0:
         raise Unprocessable("The file is empty (0 bytes).", code="empty_file")
     data = upload.read()
-    mime = media.sniff(data[:4096]) or media.canonical_mime(upload.content_type)
+    mime = media.sniff_file(io.BytesIO(data)) or media.canonical_mime(upload.content_type)
     sha256 = hashlib.sha256(data).hexdigest()
     sidecar_bytes = sidecar.read() if sidecar is not None else None
     reading = manifest.read(

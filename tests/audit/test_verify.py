@@ -157,6 +157,33 @@ def test_a_full_rewrite_is_caught_by_a_checkpoint_kept_outside(
     assert "rewritten" in report.reason
 
 
+def test_a_copy_saved_from_the_checkpoints_api_is_held_against_the_chain(
+    make_checkpoint, auditor, bearer, some_events, tmp_path, settings
+):
+    """README: keep copies with `curl .../audit/checkpoints/ > checkpoints.json`, verify with
+    `audit_verify --checkpoint`. The saved page is read, not refused as a bad document."""
+    client = bearer(auditor, "audit:read")
+    some_events(4)
+    make_checkpoint()
+    some_events(1)
+    make_checkpoint()
+    page = client.get("/api/v1/audit/checkpoints/")
+    assert page.status_code == 200
+    copy = tmp_path / "checkpoints.json"
+    copy.write_bytes(page.content)
+
+    out = StringIO()
+    call_command("audit_verify", "--checkpoint", str(copy), stdout=out)
+    assert "OK: seq 1..6 verified" in out.getvalue()
+
+    _rewrite_from(2)
+    tamper_sql("DELETE FROM audit_checkpoint")
+    shutil.rmtree(settings.STEWARD_AUDIT_CHECKPOINT_DIR)
+    report = verify_chain(checkpoint_files=[copy])
+    assert (report.ok, report.problem) == (False, "checkpoint_mismatch"), report.reason
+    assert report.broken_seq == 5
+
+
 def test_a_truncated_chain_is_caught_by_a_checkpoint(make_checkpoint, some_events, tmp_path):
     some_events(4)
     checkpoint = make_checkpoint()

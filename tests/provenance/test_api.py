@@ -14,7 +14,7 @@ from provenance.services import signing_job_run
 from registry.models import VersionStatus
 from tests.provenance.conftest import upload
 from tests.provenance.factories import ModelVersionFactory, approved_version
-from tests.provenance.samples import image_bytes
+from tests.provenance.samples import SAMPLES, image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -59,6 +59,9 @@ def test_a_finished_job_can_be_downloaded_with_its_manifest(client, version, cre
     assert detail["status"] == "succeeded"
     assert detail["manifest_mode"] == "embedded"
     assert detail["manifest"]["active_manifest"] == detail["manifest_label"]
+    # Read without the asset, the store cannot be validated: no "Invalid" on a signed job.
+    assert "validation_state" not in detail["manifest"]
+    assert "validation_results" not in detail["manifest"]
     download = client.get(detail["download_url"])
     assert download.status_code == 200
     assert download["Content-Type"] == "image/png"
@@ -171,12 +174,38 @@ def test_bad_input_is_a_clear_4xx(
     assert not SigningJob.objects.exists()
 
 
+@pytest.mark.parametrize("kind", ["mp4", "mov", "m4a", "avif", "wav", "webp", "pdf", "tiff", "bmp"])
+def test_a_truncated_file_is_refused_when_submitted(client, version, credential, kind):
+    """Not only JPEG and PNG: a cut file of any format whose size the header gives is refused
+    at once with its name, instead of a job that fails later on the worker."""
+    name, mime, make = SAMPLES[kind]
+    data = make()
+    response = _post(client, version, upload("png"), SimpleUploadedFile(name, data[:-300], mime))
+    assert response.status_code == 422, response.json()
+    error = response.json()["error"]
+    assert error["code"] == "truncated_file"
+    assert list(error["fields"]["files"]) == ["1"]
+    assert name in error["message"] and "truncated" in error["message"]
+    assert not SigningJob.objects.exists()
+    assert _post(client, version, SimpleUploadedFile(name, data, mime)).status_code == 202
+
+
 def test_one_bad_file_refuses_the_whole_batch(client, version, credential):
     response = _post(client, version, upload("png"), SimpleUploadedFile("e.jpg", b"", "image/jpeg"))
     assert response.status_code == 422
     assert response.json()["error"]["fields"]["files"] == {
         "1": ["e.jpg: The file is empty (0 bytes)."]
     }
+    assert not SigningJob.objects.exists()
+
+
+def test_a_batch_over_the_file_limit_is_a_clear_400(client, version, credential, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 3
+    response = _post(client, version, *(upload("wav") for _ in range(4)))
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "too_many_files"
+    assert "at most 3 files" in error["message"]
     assert not SigningJob.objects.exists()
 
 
@@ -265,6 +294,28 @@ def test_verify_of_a_sidecar_signed_file_takes_the_manifest(client, version, cre
     body = response.json()
     assert body["manifest"]["state"] == "trusted", body
     assert body["manifest"]["embedded"] is False
+
+
+def test_a_signed_flac_is_still_flac(client, version, credential):
+    """c2pa writes a FLAC manifest as an ID3 tag in front of ``fLaC``: Steward's own output
+    must not be taken for an MP3 (refused as mistyped, or signed with the MP3 writer)."""
+    job = signing_job_run(job_id=_post(client, version, upload("flac")).json()["jobs"][0]["id"])
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    signed = job.output_file.open("rb").read()
+    assert signed.startswith(b"ID3")
+
+    verified = client.post(
+        "/api/v1/provenance/verify/",
+        {"file": SimpleUploadedFile("song.flac", signed, "audio/flac")},
+        format="multipart",
+    ).json()
+    assert verified["mime_type"] == "audio/flac"
+    assert verified["manifest"]["state"] == "trusted", verified
+
+    again = _post(client, version, upload("flac", data=signed))
+    assert again.status_code == 202, again.json()
+    resigned = signing_job_run(job_id=again.json()["jobs"][0]["id"])
+    assert (resigned.mime_type, resigned.status) == ("audio/flac", JobStatus.SUCCEEDED)
 
 
 def test_verify_of_an_empty_file_is_422(client, credential):

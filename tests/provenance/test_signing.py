@@ -93,6 +93,13 @@ def test_training_mining_follows_the_job_options(sign_now, trust_anchor):
     assert job.watermark_note == "not an image: no watermark"
 
 
+def test_a_heic_image_is_signed_without_a_watermark_and_the_job_says_why(sign_now):
+    job = sign_now(upload("heic"))
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert not job.watermark_id and not job.watermark_algorithm
+    assert job.watermark_note == "HEIC images cannot be decoded here: no watermark"
+
+
 def test_a_sidecar_is_issued_when_asked_and_binds_to_the_output(sign_now, trust_anchor):
     job = sign_now(upload("mp3"), embed=False)
     assert job.manifest_mode == ManifestMode.SIDECAR

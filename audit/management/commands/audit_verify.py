@@ -23,8 +23,9 @@ class Command(BaseCommand):
             action="append",
             default=[],
             metavar="FILE",
-            help="A checkpoint document held outside the database (repeatable; a directory "
-            "adds every checkpoint-*.json in it).",
+            help="A checkpoint document held outside the database, or a page of "
+            "/api/v1/audit/checkpoints/ saved as is (repeatable; a directory adds every "
+            "checkpoint-*.json in it).",
         )
         parser.add_argument(
             "--no-published",
