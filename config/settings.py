@@ -381,6 +381,10 @@ PROVENANCE_MAX_IMAGE_PIXELS = env_int("PROVENANCE_MAX_IMAGE_PIXELS", 50_000_000)
 PROVENANCE_VERIFY_DECODE_PIXELS = env_int("PROVENANCE_VERIFY_DECODE_PIXELS", 16_000_000)
 # A running job whose worker died is taken over after this long (longer than the hard limit).
 PROVENANCE_JOB_LEASE_SECONDS = env_int("PROVENANCE_JOB_LEASE_SECONDS", CELERY_TASK_TIME_LIMIT + 60)
+# A job started this many times without finishing (its workers killed or out of time, or
+# transient errors) is failed rather than started again: a file that crashes the signer must
+# not take worker after worker down for ever.
+PROVENANCE_JOB_MAX_ATTEMPTS = env_int("PROVENANCE_JOB_MAX_ATTEMPTS", 8)
 # Watermark keys are RandomState seeds (< 2**32): obfuscation, not security. Never change them
 # once media has been marked, or old watermarks become unreadable.
 PROVENANCE_WATERMARK_PASSWORD_WM = env_int("PROVENANCE_WATERMARK_PASSWORD_WM", 0x5EED0001)

@@ -227,11 +227,14 @@ def signing_jobs_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
     stale = now - dt.timedelta(seconds=settings.PROVENANCE_JOB_LEASE_SECONDS)
     dead = list(
         SigningJob.objects.filter(status=JobStatus.RUNNING, started_at__lt=stale).values_list(
-            "pk", flat=True
+            "pk", "attempts"
         )
     )
-    released = 0
-    for job_id in dead:
+    released = given_up = 0
+    for job_id, attempts in dead:
+        if attempts >= settings.PROVENANCE_JOB_MAX_ATTEMPTS:
+            given_up += _give_up(job_id, attempts, stale)
+            continue
         released += SigningJob.objects.filter(
             pk=job_id, status=JobStatus.RUNNING, started_at__lt=stale
         ).update(status=JobStatus.QUEUED, enqueued_at=None)
@@ -239,13 +242,39 @@ def signing_jobs_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
         SigningJob.objects.filter(status=JobStatus.QUEUED)
         .filter(
             models.Q(enqueued_at__isnull=True, created_at__lt=now - NEVER_ENQUEUED_AFTER)
-            | models.Q(enqueued_at__isnull=True, pk__in=dead)
+            | models.Q(enqueued_at__isnull=True, pk__in=[pk for pk, _ in dead])
             | models.Q(enqueued_at__lt=now - REQUEUE_AFTER)
         )
         .values_list("pk", flat=True)[:1000]
     )
     sent = enqueue_jobs(waiting)
     remove_stale_partials(settings.PROVENANCE_JOB_LEASE_SECONDS)
-    if released or sent:
-        logger.info("provenance sweep: released %s dead jobs, enqueued %s", released, sent)
-    return {"released": released, "enqueued": sent, "waiting": len(waiting)}
+    if released or sent or given_up:
+        logger.info(
+            "provenance sweep: released %s dead jobs, failed %s, enqueued %s",
+            released,
+            given_up,
+            sent,
+        )
+    return {"released": released, "failed": given_up, "enqueued": sent, "waiting": len(waiting)}
+
+
+def _give_up(job_id: int, attempts: int, stale: dt.datetime) -> int:
+    """Fail a job whose workers died with it ``attempts`` times, with its audit event."""
+    reason = (
+        f"Started {attempts} times and never finished: the worker signing it was killed or ran "
+        "out of time each time. Not tried again; check the file and the workers' logs."
+    )
+    with transaction.atomic():
+        failed = SigningJob.objects.filter(
+            pk=job_id, status=JobStatus.RUNNING, started_at__lt=stale
+        ).update(status=JobStatus.FAILED, error=reason, finished_at=timezone.now())
+        if failed:
+            record_event(
+                actor=None,
+                action="provenance.sign_failed",
+                target=SigningJob.objects.get(pk=job_id),
+                outcome=Outcome.FAILURE,
+                changes={"reason": reason, "attempt": attempts},
+            )
+    return failed

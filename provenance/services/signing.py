@@ -68,7 +68,8 @@ def _claim_sql(vendor: str) -> tuple[str, str]:
     table = qn(SigningJob._meta.db_table)
     claim = (
         f"UPDATE {table} SET status = %s, started_at = %s, attempts = attempts + 1"  # noqa: S608
-        f"{{source}} WHERE {table}.id = %s AND (status = %s OR (status = %s AND started_at < %s))"
+        f"{{source}} WHERE {table}.id = %s"
+        f" AND (status = %s OR (status = %s AND started_at < %s AND attempts < %s))"
         f" RETURNING {{returning}}"
     )
     joins = (
@@ -98,9 +99,10 @@ _LOADED_ROW = RowReader(*(model for model, _alias in _LOADED))
 
 
 def _claim(job_id: int) -> tuple[SigningJob, SigningCredential | None] | None:
-    """Take the job (queued, or running past its lease: the worker that had it died) and read
-    what the run needs: the job with its model version, and the active credential. None when
-    the job is missing, finished or being signed elsewhere."""
+    """Take the job (queued, or running past its lease: the worker that had it died, unless
+    it used up its attempts: the sweep fails it) and read what the run needs: the job with
+    its model version, and the active credential. None when the job is missing, finished or
+    being signed elsewhere."""
     now = timezone.now()
     stale = now - dt.timedelta(seconds=settings.PROVENANCE_JOB_LEASE_SECONDS)
     ops = connection.ops
@@ -111,6 +113,7 @@ def _claim(job_id: int) -> tuple[SigningJob, SigningCredential | None] | None:
         JobStatus.QUEUED.value,
         JobStatus.RUNNING.value,
         ops.adapt_datetimefield_value(stale),
+        settings.PROVENANCE_JOB_MAX_ATTEMPTS,
     ]
     claim, load = _claim_sql(connection.vendor)
     # Prepared: PostgreSQL took longer to plan the claim than to run it.

@@ -307,3 +307,48 @@ def test_the_claim_and_the_finish_are_prepared_statements(owner, version, creden
             "OR statement LIKE 'WITH changed AS (UPDATE \"provenance_signingjob\"%%'"
         )
         assert len(cursor.fetchall()) == 2
+
+
+def test_a_job_whose_workers_keep_dying_is_failed_not_started_again(
+    owner, version, credential, settings
+):
+    """A file that kills the signer would take worker after worker down: once a job has been
+    started PROVENANCE_JOB_MAX_ATTEMPTS times without finishing, a redelivered task no longer
+    takes it over and the sweep fails it, with the reason and an audit event."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from audit.models import AuditEvent
+    from provenance.models import SigningJob
+    from provenance.services import SignOptions, signing_job_run, signing_jobs_submit
+    from provenance.services.jobs import signing_jobs_sweep
+
+    settings.PROVENANCE_JOB_MAX_ATTEMPTS = 3
+    (job,) = signing_jobs_submit(
+        actor=owner, files=[upload("jpeg")], model_version_id=version.pk, options=SignOptions()
+    )
+    long_ago = timezone.now() - dt.timedelta(seconds=settings.PROVENANCE_JOB_LEASE_SECONDS + 5)
+    # The third worker to take it died mid-sign too.
+    SigningJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.RUNNING, attempts=3, started_at=long_ago
+    )
+    redelivered = signing_job_run(job_id=job.pk)
+    assert redelivered is not None
+    assert (redelivered.status, redelivered.attempts) == (JobStatus.RUNNING, 3)
+    assert signing_jobs_sweep()["failed"] == 1
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "Started 3 times and never finished" in job.error
+    event = AuditEvent.objects.get(action="provenance.sign_failed", target_id=str(job.pk))
+    assert event.changes["attempt"] == 3
+    assert signing_jobs_sweep()["failed"] == 0  # once
+
+    # One attempt fewer: the job is taken over and signed.
+    (other,) = signing_jobs_submit(
+        actor=owner, files=[upload("jpeg")], model_version_id=version.pk, options=SignOptions()
+    )
+    SigningJob.objects.filter(pk=other.pk).update(
+        status=JobStatus.RUNNING, attempts=2, started_at=long_ago
+    )
+    signed = signing_job_run(job_id=other.pk, watermark=False)
+    assert signed is not None and signed.status == JobStatus.SUCCEEDED and signed.attempts == 3

@@ -128,7 +128,7 @@ def test_a_job_whose_worker_died_is_swept_back_and_signed_once(
         first.stop()
     purge_broker()  # whatever the broker still holds, the sweep alone must bring the job back
     time.sleep(3.2)
-    assert signing_jobs_sweep() == {"released": 1, "enqueued": 1, "waiting": 1}
+    assert signing_jobs_sweep() == {"released": 1, "failed": 0, "enqueued": 1, "waiting": 1}
     second = WorkerProcess(tmp_path / "w2.log").start()
     try:
         job = _job_after(job_id, JobStatus.SUCCEEDED, JobStatus.FAILED, timeout=90)
