@@ -60,6 +60,18 @@ class ExportCreateSerializer(serializers.Serializer[dict[str, Any]]):
         '{"action": "model_version.", "occurred_after": "2026-01-01T00:00:00Z"}',
     )
 
+    def validate_filters(self, value: dict[str, str]) -> dict[str, str]:
+        # A misspelt filter must not quietly export the whole trail.
+        from audit.filtersets import AuditEventFilterSet
+
+        known = AuditEventFilterSet.base_filters
+        unknown = sorted(set(value) - set(known))
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown filter(s): {', '.join(unknown)}. Known: {', '.join(sorted(known))}."
+            )
+        return value
+
 
 class ReportExportSerializer(serializers.ModelSerializer[ReportExport]):
     requested_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(

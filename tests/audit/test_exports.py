@@ -269,6 +269,12 @@ def test_the_api_creates_lists_and_downloads(
         "/api/v1/audit/exports/", {"format": "csv", "filters": {"outcome": "meh"}}
     )
     assert bad_filter.status_code == 400
+    misspelt = exporter.post(
+        "/api/v1/audit/exports/", {"format": "csv", "filters": {"actoin": "registry."}}
+    )
+    assert misspelt.status_code == 400  # not an export of the whole trail
+    assert "actoin" in misspelt.json()["error"]["fields"]["filters"][0]
+    assert not ReportExport.objects.exists()
     created = exporter.post(
         "/api/v1/audit/exports/", {"format": "jsonl", "filters": {"action": "test."}}
     )
