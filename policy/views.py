@@ -404,6 +404,9 @@ def waiver_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+WAIVER_ACTION_DONE = {"approve": "approved", "reject": "rejected", "revoke": "revoked"}
+
+
 @login_required
 @require_POST
 def waiver_action(request: HttpRequest, pk: int, action: str) -> HttpResponseRedirect:
@@ -426,7 +429,7 @@ def waiver_action(request: HttpRequest, pk: int, action: str) -> HttpResponseRed
         raise_if_refused(exc)
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Waiver {pk}: {action}d.")
+        messages.success(request, f"Waiver {pk} {WAIVER_ACTION_DONE[action]}.")
     return redirect("policy:waiver-list")
 
 

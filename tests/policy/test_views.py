@@ -141,6 +141,29 @@ def test_deployments_and_waivers_in_the_ui(seeded, owner, approver):
     assert Deployment.objects.get(slug="ui-dep").status == "active"
 
 
+def test_deciding_a_waiver_says_what_was_done(seeded, make_deployment, owner, approver):
+    from django.utils import timezone
+    from django.utils.dateparse import parse_datetime
+
+    from policy.services import waiver_request
+
+    deployment = make_deployment(seeded, slug="waived", region="us-east-1")
+    expires = timezone.make_aware(parse_datetime(_soon()))
+    for action, said in (("reject", "rejected"), ("approve", "approved")):
+        waiver = waiver_request(
+            actor=owner,
+            policy=Policy.objects.get(slug="model-approval"),
+            rule_id="approval-region",
+            deployment=deployment,
+            justification=f"to {action}",
+            expires_at=expires,
+        )
+        response = login(approver).post(f"/waivers/{waiver.pk}/{action}", follow=True)
+        assert f"Waiver {waiver.pk} {said}." in response.content.decode()
+    response = login(approver).post(f"/waivers/{waiver.pk}/revoke", follow=True)
+    assert f"Waiver {waiver.pk} revoked." in response.content.decode()
+
+
 def _soon() -> str:
     from datetime import timedelta
 
