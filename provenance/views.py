@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from provenance import services
 from provenance.downloads import download_response
 from provenance.filtersets import SigningJobFilterSet
 from provenance.forms import SignForm, VerifyForm
+from provenance.models import TrainingMining
 from provenance.selectors import issued_manifest, job_for, jobs_visible_to
 
 
@@ -92,8 +94,19 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
         job = job_for(request.user, pk)
     except NotFound:
         return render(request, "404.html", status=404)
+    manifest = issued_manifest(job)
+    training_mining = (job.options or {}).get("training_mining")
     return render(
-        request, "provenance/job_detail.html", {"job": job, "manifest": issued_manifest(job)}
+        request,
+        "provenance/job_detail.html",
+        {
+            "job": job,
+            # JSON, as the API and the .c2pa tooling show it (not Python's repr).
+            "manifest_json": json.dumps(manifest, indent=2, sort_keys=True) if manifest else "",
+            "training_mining": TrainingMining(training_mining).label
+            if training_mining in TrainingMining.values
+            else training_mining,
+        },
     )
 
 

@@ -78,6 +78,10 @@ def test_the_detail_page_offers_downloads_once_signed(browser, version, credenti
     signing_job_run(job_id=job.pk)
     page = browser.get(reverse("provenance:job-detail", args=[job.pk])).content.decode()
     assert "Download signed file" in page
+    # The issued manifest reads as JSON, not as a Python dict's repr.
+    assert "&quot;active_manifest&quot;: &quot;urn:c2pa:" in page
+    assert "&#x27;active_manifest&#x27;" not in page
+    assert "<dt>Training / mining</dt><dd>Not allowed</dd>" in page
     download = browser.get(reverse("provenance:job-download", args=[job.pk]))
     assert download.status_code == 200
     assert download["Content-Disposition"].startswith("attachment")
