@@ -370,3 +370,19 @@ def test_creative_team_signs_an_image_and_verify_finds_it_even_after_reencoding(
     assert re.search(r"Signing job #\d+", report) and DEMO["image_model"] in report, report
     screenshot("creative-verify")
     assert not page.console_errors, page.console_errors
+
+
+# --- Layout -----------------------------------------------------------------------------------
+
+
+def test_a_published_version_with_long_rules_fits_the_window(
+    page: Any, live_server: Any, demo: dict[str, str]
+) -> None:
+    # A rule's expression is a <pre> in a table cell: unwrapped, it widened the table and the
+    # page scrolled sideways (the demo's model-approval v1 was twice the window's width).
+    sign_in(page, "viewer", demo["password"])
+    page.goto("/policies/model-approval/v1/")
+    page.get_by_role("heading", name="Rules").wait_for()
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], widths
+    assert not page.console_errors, page.console_errors
