@@ -141,6 +141,30 @@ def test_deployments_and_waivers_in_the_ui(seeded, owner, approver):
     assert Deployment.objects.get(slug="ui-dep").status == "active"
 
 
+def test_the_version_diff_shows_each_line_once_without_blank_lines(approver, packs):
+    import re
+
+    from policy.services import rule_create, version_publish
+
+    policy = Policy.objects.get(slug="eval-gates")
+    draft = version_create_draft(actor=approver, policy=policy)
+    rule_create(
+        actor=approver,
+        version=draft,
+        rule_id="always",
+        title="Always",
+        expression="true",
+        message="never shown",
+        severity="warn",
+    )
+    version_publish(actor=approver, version=draft)
+    page = login(approver).get("/policies/eval-gates/diff").content.decode()
+    diff = re.search(r'<pre class="diff">(.*?)</pre>', page, re.S)
+    assert diff is not None and "always" in diff.group(1)
+    # The spans are display: block; a newline between two of them is an empty line on screen.
+    assert "</span>\n" not in diff.group(1)
+
+
 def test_deciding_a_waiver_says_what_was_done(seeded, make_deployment, owner, approver):
     from django.utils import timezone
     from django.utils.dateparse import parse_datetime
