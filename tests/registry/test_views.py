@@ -112,11 +112,17 @@ def test_conditions_ticked_in_the_queue_are_saved(submitted, approver):
     [
         ("data_classes", "personal", "not one of the available choices"),
         ("regions", "EU", "EU is a jurisdiction, not a region"),
+        # Matched exactly against the deployment's region code and use case slug.
+        ("regions", "eu-west-1, eu-west1", "Unknown region: eu-west1."),
+        ("use_cases", "coding-assistant, coding-asistant", "Unknown use case: coding-asistant."),
     ],
 )
 def test_a_condition_no_deployment_could_match_is_refused(
     submitted, approver, field, value, message
 ):
+    from policy.seed import _seed_catalogs
+
+    _seed_catalogs()  # the regions and use cases deployments name
     response = _client(approver).post(
         f"/model-versions/{submitted.pk}/approve/", {field: value}, follow=True
     )
