@@ -74,6 +74,8 @@ def job_list(request: HttpRequest) -> HttpResponse:
                 status = 400
     filterset = SigningJobFilterSet(request.GET or None, queryset=jobs_visible_to(request.user))
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "provenance/job_list.html",
@@ -81,6 +83,8 @@ def job_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "filterset": filterset,
             "page": page,
+            # The page links keep the filters.
+            "query": query.urlencode(),
             "can_sign": can_sign,
             "has_pending": any(job.status in ("queued", "running") for job in page),
         },

@@ -108,6 +108,27 @@ def test_the_verify_page_shows_the_state_and_the_job(browser, version, credentia
     assert f"Signing job #{job.pk}" in page
 
 
+def test_the_page_links_of_a_filtered_job_list_keep_the_filter(browser, owner, version):
+    SigningJob.objects.bulk_create(
+        SigningJob(
+            requester=owner,
+            model_version=version,
+            input_file=f"provenance/input/{n}.png",
+            input_name=f"{n}.png",
+            input_size=1,
+            input_sha256="0" * 64,
+            mime_type="image/png",
+            status=JobStatus.FAILED if n % 2 else JobStatus.SUCCEEDED,
+        )
+        for n in range(120)
+    )
+    page = browser.get(reverse("provenance:job-list"), {"status": "failed"}).content.decode()
+    assert "Page 1 of 2" in page
+    assert 'href="?status=failed&amp;page=2"' in page
+    page = browser.get(reverse("provenance:job-list"), {"status": "failed", "page": 2})
+    assert 'href="?status=failed&amp;page=1"' in page.content.decode()
+
+
 def test_a_viewer_sees_no_sign_form(client, viewer, credential):
     client.force_login(viewer)
     page = client.get(reverse("provenance:job-list")).content.decode()
