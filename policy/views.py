@@ -49,6 +49,18 @@ def _page(request: HttpRequest, qs: Any, size: int = 50) -> Any:
     return Paginator(qs, size).get_page(request.GET.get("page"))
 
 
+def _filtered(filterset: Any) -> Any:
+    """The filtered rows; none when a filter is invalid (django-filter would drop that filter
+    and list every row as if it applied, e.g. a mistyped date)."""
+    if filterset.is_bound and not filterset.is_valid():
+        return filterset.queryset.none()
+    return filterset.qs
+
+
+def _filter_status(filterset: Any) -> int:
+    return 400 if filterset.is_bound and filterset.errors else 200
+
+
 def _version_url(version: Any) -> str:
     return reverse("policy:version-detail", args=[version.policy.slug, version.number])
 
@@ -282,9 +294,10 @@ def deployment_list(request: HttpRequest) -> HttpResponse:
         "policy/deployment_list.html",
         {
             "filter": filterset,
-            "page": _page(request, filterset.qs),
+            "page": _page(request, _filtered(filterset)),
             "can_create": can_create_deployments(request.user),
         },
+        status=_filter_status(filterset),
     )
 
 
@@ -395,12 +408,12 @@ def waiver_list(request: HttpRequest) -> HttpResponse:
         "policy/waiver_list.html",
         {
             "filter": filterset,
-            "page": _page(request, filterset.qs),
+            "page": _page(request, _filtered(filterset)),
             "form": form,
             "can_request": can_request_waivers(request.user),
             "can_decide": can_decide_waivers(request.user),
         },
-        status=400 if form.errors else 200,
+        status=400 if form.errors else _filter_status(filterset),
     )
 
 
@@ -441,7 +454,8 @@ def decision_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "policy/decision_list.html",
-        {"filter": filterset, "page": _page(request, filterset.qs)},
+        {"filter": filterset, "page": _page(request, _filtered(filterset))},
+        status=_filter_status(filterset),
     )
 
 

@@ -165,6 +165,19 @@ def test_the_version_diff_shows_each_line_once_without_blank_lines(approver, pac
     assert "</span>\n" not in diff.group(1)
 
 
+@pytest.mark.parametrize(
+    "url",
+    ["/decisions/?after=29/11/2026", "/deployments/?status=live", "/waivers/?status=granted"],
+)
+def test_an_invalid_filter_is_shown_and_lists_nothing_instead_of_everything(seeded, approver, url):
+    # django-filter drops an invalid filter: the page listed every row as if it applied.
+    response = login(approver).get(url)
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert 'class="error" role="alert"' in page
+    assert "/decisions/dec_" not in page and 'href="/deployments/good/"' not in page
+
+
 def test_deciding_a_waiver_says_what_was_done(seeded, make_deployment, owner, approver):
     from django.utils import timezone
     from django.utils.dateparse import parse_datetime
