@@ -73,7 +73,13 @@ def job_list(request: HttpRequest) -> HttpResponse:
             else:
                 status = 400
     filterset = SigningJobFilterSet(request.GET or None, queryset=jobs_visible_to(request.user))
-    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    if filterset.is_bound and not filterset.is_valid():
+        # django-filter would drop the invalid filter and list every job as if it applied.
+        jobs = filterset.queryset.none()
+        status = 400 if status == 200 else status
+    else:
+        jobs = filterset.qs
+    page = Paginator(jobs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

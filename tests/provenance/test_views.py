@@ -129,6 +129,22 @@ def test_the_page_links_of_a_filtered_job_list_keep_the_filter(browser, owner, v
     assert 'href="?status=failed&amp;page=1"' in page.content.decode()
 
 
+def test_an_invalid_filter_is_shown_and_lists_no_job(browser, owner, version):
+    SigningJob.objects.create(
+        requester=owner,
+        model_version=version,
+        input_file="provenance/input/a.png",
+        input_name="listed-anyway.png",
+        input_size=1,
+        input_sha256="0" * 64,
+        mime_type="image/png",
+    )
+    response = browser.get(reverse("provenance:job-list"), {"status": "done"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'class="error" role="alert"' in page and "listed-anyway.png" not in page
+
+
 def test_a_viewer_sees_no_sign_form(client, viewer, credential):
     client.force_login(viewer)
     page = client.get(reverse("provenance:job-list")).content.decode()
