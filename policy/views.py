@@ -275,6 +275,12 @@ def version_diff_view(request: HttpRequest, slug: str) -> HttpResponse:
         start = int(request.GET.get("from") or max(min(numbers), to - 1))
     except ValueError:
         to, start = max(numbers), max(min(numbers), max(numbers) - 1)
+    if start == to and "from" not in request.GET:
+        # The first version has no predecessor ("Compare with other versions" on v1):
+        # compare it with its successor rather than with itself.
+        later = [n for n in numbers if n > to]
+        if later:
+            start, to = to, min(later)
     new = _get(selectors.version_get, request.user, slug, to)
     old = _get(selectors.version_get, request.user, slug, start)
     return render(

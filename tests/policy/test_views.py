@@ -165,6 +165,25 @@ def test_the_version_diff_shows_each_line_once_without_blank_lines(approver, pac
     assert "</span>\n" not in diff.group(1)
 
 
+def test_comparing_the_first_version_compares_it_with_the_next(approver, packs):
+    from policy.services import rule_create
+
+    draft = version_create_draft(actor=approver, policy=Policy.objects.get(slug="eval-gates"))
+    rule_create(
+        actor=approver,
+        version=draft,
+        rule_id="added-in-v2",
+        title="Added",
+        expression="true",
+        message="never shown",
+        severity="warn",
+    )
+    page = login(approver).get("/policies/eval-gates/v1/").content.decode()
+    assert 'href="/policies/eval-gates/diff?to=1"' in page
+    page = login(approver).get("/policies/eval-gates/diff?to=1").content.decode()
+    assert "v1 → v2" in page and "added-in-v2" in page
+
+
 @pytest.mark.parametrize(
     "url",
     ["/decisions/?after=29/11/2026", "/deployments/?status=live", "/waivers/?status=granted"],
