@@ -131,6 +131,43 @@ def test_a_condition_no_deployment_could_match_is_refused(
     assert submitted.status == VersionStatus.SUBMITTED
 
 
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ({"regions": "eu-west1"}, "Unknown region: eu-west1."),
+        ({"expires_at": "2001-01-01T00:00"}, "Must be in the future."),
+    ],
+)
+def test_a_refused_approval_keeps_the_conditions_ticked_and_shows_the_error_beside_them(
+    submitted, approver, body, error
+):
+    from policy.seed import _seed_catalogs
+
+    _seed_catalogs()
+    response = _client(approver).post(
+        f"/model-versions/{submitted.pk}/approve/",
+        {
+            "environments": ["prod"],
+            "data_classes": ["public", "internal"],
+            "use_cases": "coding-assistant",
+            "comment": "Only for the IDE.",
+            "next": "/approvals/",
+            **body,
+        },
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert f"{submitted} was not approved" in page
+    assert f'<p class="error" role="alert">{error}</p>' in page
+    # What the approver set is still there, on this version's form.
+    prefix = f"approve-{submitted.pk}-"
+    assert f'value="prod" id="{prefix}environments_2" checked' in page
+    assert f'value="internal" id="{prefix}data_classes_1" checked' in page
+    assert 'value="coding-assistant"' in page and "Only for the IDE." in page
+    submitted.refresh_from_db()
+    assert submitted.status == VersionStatus.SUBMITTED
+
+
 def test_a_draft_reads_as_draft_and_a_pending_one_points_approvers_to_the_queue(
     draft, owner, approver
 ):
