@@ -157,6 +157,16 @@ def verify(request: HttpRequest) -> HttpResponse:
                     status = exc.status_code
             else:
                 status = 400
+    job = (result or {}).get("job")
     return render(
-        request, "provenance/verify.html", {"form": form, "result": result}, status=status
+        request,
+        "provenance/verify.html",
+        {
+            "form": form,
+            "result": result,
+            # Anyone may verify a file; only who may open the job gets a link to it (404 else).
+            "job_link": job is not None
+            and jobs_visible_to(request.user).filter(pk=job["id"]).exists(),
+        },
+        status=status,
     )

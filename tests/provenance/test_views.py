@@ -106,6 +106,28 @@ def test_the_verify_page_shows_the_state_and_the_job(browser, version, credentia
     page = response.content.decode()
     assert "trusted" in page
     assert f"Signing job #{job.pk}" in page
+    job_url = reverse("provenance:job-detail", args=[job.pk])
+    assert f'href="{job_url}"' in page
+
+
+def test_the_verify_page_links_the_job_only_for_who_may_open_it(
+    browser, version, credential, client, viewer
+):
+    browser.post(
+        reverse("provenance:job-list"),
+        {"uploads": [upload("png")], "model_version": version.pk, "training_mining": "allowed"},
+    )
+    job = signing_job_run(job_id=SigningJob.objects.get().pk)
+    data = job.output_file.open("rb").read()
+    client.force_login(viewer)
+    response = client.post(
+        reverse("provenance:verify"), {"file": SimpleUploadedFile("s.png", data, "image/png")}
+    )
+    page = response.content.decode()
+    job_url = reverse("provenance:job-detail", args=[job.pk])
+    assert f"Signing job #{job.pk}" in page
+    assert f'href="{job_url}"' not in page
+    assert client.get(job_url).status_code == 404  # the link would have led here
 
 
 def test_the_page_links_of_a_filtered_job_list_keep_the_filter(browser, owner, version):
