@@ -197,6 +197,35 @@ def test_an_invalid_filter_is_shown_and_lists_nothing_instead_of_everything(seed
     assert "/decisions/dec_" not in page and 'href="/deployments/good/"' not in page
 
 
+def test_the_deployment_page_says_which_waivers_are_in_force(
+    seeded, make_deployment, owner, approver
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from policy.services import waiver_decide, waiver_request
+
+    deployment = make_deployment(seeded, slug="waived", region="us-east-1")
+    policy = Policy.objects.get(slug="model-approval")
+    expires = timezone.now() + timedelta(days=7)
+    for state in ("approved", "rejected", "pending"):
+        waiver = waiver_request(
+            actor=owner,
+            policy=policy,
+            rule_id="approval-region",
+            deployment=deployment,
+            justification=state,
+            expires_at=expires,
+        )
+        if state != "pending":
+            waiver_decide(actor=approver, waiver=waiver, approve=state == "approved")
+    page = login(owner).get("/deployments/waived/").content.decode()
+    assert page.count("in force until") == 1
+    assert "pending, would run until" in page
+    assert "rejected until" not in page and "model-approval/approval-region — rejected<" in page
+
+
 def test_deciding_a_waiver_says_what_was_done(seeded, make_deployment, owner, approver):
     from django.utils import timezone
     from django.utils.dateparse import parse_datetime
