@@ -31,7 +31,7 @@ from registry.forms import (
     SubmitForm,
 )
 from registry.licensing import plain_obligations
-from registry.models import ModelVersion, OpennessTier
+from registry.models import ModelVersion, OpennessTier, VersionStatus
 from registry.openness import COMPONENTS, compute_openness
 
 PAGE_SIZE = 50
@@ -163,9 +163,8 @@ def version_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         messages.success(request, handler(request, version))
     except DomainError as exc:
         raise_if_refused(exc)
-        if action == "approve" and _safe_next(request, fallback) == reverse(
-            "registry:approval-queue"
-        ):
+        on_queue = _safe_next(request, fallback) == reverse("registry:approval-queue")
+        if action == "approve" and on_queue and version.status == VersionStatus.SUBMITTED:
             # Back on the queue with what the approver ticked and typed, and the errors
             # beside the fields: a redirect would lose every condition they had set.
             form = _approve_form(version, data=request.POST)

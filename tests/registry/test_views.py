@@ -168,6 +168,17 @@ def test_a_refused_approval_keeps_the_conditions_ticked_and_shows_the_error_besi
     assert submitted.status == VersionStatus.SUBMITTED
 
 
+def test_approving_a_version_already_decided_goes_back_to_the_queue_with_a_message(
+    approved, approver
+):
+    client = _client(approver)
+    response = client.post(
+        f"/model-versions/{approved.pk}/approve/", {"next": "/approvals/"}, follow=True
+    )
+    assert response.redirect_chain == [("/approvals/", 302)]
+    assert "allowed only from submitted" in response.content.decode()
+
+
 def test_a_draft_reads_as_draft_and_a_pending_one_points_approvers_to_the_queue(
     draft, owner, approver
 ):
