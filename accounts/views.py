@@ -35,6 +35,15 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
+    # Signing out is a POST (the top bar's button). A GET, from a bookmark or a typed
+    # /logout/, answered an empty 405 page; it now asks, and changes nothing.
+    http_method_names = ["get", "post", "options"]
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect(reverse("accounts:login"))
+        return render(request, "accounts/logout_confirm.html")
+
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.is_authenticated:
             services.logout_recorded(user=request.user)  # type: ignore[arg-type]

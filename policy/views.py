@@ -49,6 +49,18 @@ def _page(request: HttpRequest, qs: Any, size: int = 50) -> Any:
     return Paginator(qs, size).get_page(request.GET.get("page"))
 
 
+def _filtered(filterset: Any) -> Any:
+    """The filtered rows; none when a filter is invalid (django-filter would drop that filter
+    and list every row as if it applied, e.g. a mistyped date)."""
+    if filterset.is_bound and not filterset.is_valid():
+        return filterset.queryset.none()
+    return filterset.qs
+
+
+def _filter_status(filterset: Any) -> int:
+    return 400 if filterset.is_bound and filterset.errors else 200
+
+
 def _version_url(version: Any) -> str:
     return reverse("policy:version-detail", args=[version.policy.slug, version.number])
 
@@ -263,6 +275,12 @@ def version_diff_view(request: HttpRequest, slug: str) -> HttpResponse:
         start = int(request.GET.get("from") or max(min(numbers), to - 1))
     except ValueError:
         to, start = max(numbers), max(min(numbers), max(numbers) - 1)
+    if start == to and "from" not in request.GET:
+        # The first version has no predecessor ("Compare with other versions" on v1):
+        # compare it with its successor rather than with itself.
+        later = [n for n in numbers if n > to]
+        if later:
+            start, to = to, min(later)
     new = _get(selectors.version_get, request.user, slug, to)
     old = _get(selectors.version_get, request.user, slug, start)
     return render(
@@ -282,9 +300,10 @@ def deployment_list(request: HttpRequest) -> HttpResponse:
         "policy/deployment_list.html",
         {
             "filter": filterset,
-            "page": _page(request, filterset.qs),
+            "page": _page(request, _filtered(filterset)),
             "can_create": can_create_deployments(request.user),
         },
+        status=_filter_status(filterset),
     )
 
 
@@ -395,13 +414,16 @@ def waiver_list(request: HttpRequest) -> HttpResponse:
         "policy/waiver_list.html",
         {
             "filter": filterset,
-            "page": _page(request, filterset.qs),
+            "page": _page(request, _filtered(filterset)),
             "form": form,
             "can_request": can_request_waivers(request.user),
             "can_decide": can_decide_waivers(request.user),
         },
-        status=400 if form.errors else 200,
+        status=400 if form.errors else _filter_status(filterset),
     )
+
+
+WAIVER_ACTION_DONE = {"approve": "approved", "reject": "rejected", "revoke": "revoked"}
 
 
 @login_required
@@ -426,7 +448,7 @@ def waiver_action(request: HttpRequest, pk: int, action: str) -> HttpResponseRed
         raise_if_refused(exc)
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Waiver {pk}: {action}d.")
+        messages.success(request, f"Waiver {pk} {WAIVER_ACTION_DONE[action]}.")
     return redirect("policy:waiver-list")
 
 
@@ -438,7 +460,8 @@ def decision_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "policy/decision_list.html",
-        {"filter": filterset, "page": _page(request, filterset.qs)},
+        {"filter": filterset, "page": _page(request, _filtered(filterset))},
+        status=_filter_status(filterset),
     )
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from provenance import services
 from provenance.downloads import download_response
 from provenance.filtersets import SigningJobFilterSet
 from provenance.forms import SignForm, VerifyForm
+from provenance.models import TrainingMining
 from provenance.selectors import issued_manifest, job_for, jobs_visible_to
 
 
@@ -71,7 +73,15 @@ def job_list(request: HttpRequest) -> HttpResponse:
             else:
                 status = 400
     filterset = SigningJobFilterSet(request.GET or None, queryset=jobs_visible_to(request.user))
-    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    if filterset.is_bound and not filterset.is_valid():
+        # django-filter would drop the invalid filter and list every job as if it applied.
+        jobs = filterset.queryset.none()
+        status = 400 if status == 200 else status
+    else:
+        jobs = filterset.qs
+    page = Paginator(jobs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "provenance/job_list.html",
@@ -79,6 +89,8 @@ def job_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "filterset": filterset,
             "page": page,
+            # The page links keep the filters.
+            "query": query.urlencode(),
             "can_sign": can_sign,
             "has_pending": any(job.status in ("queued", "running") for job in page),
         },
@@ -92,8 +104,19 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
         job = job_for(request.user, pk)
     except NotFound:
         return render(request, "404.html", status=404)
+    manifest = issued_manifest(job)
+    training_mining = (job.options or {}).get("training_mining")
     return render(
-        request, "provenance/job_detail.html", {"job": job, "manifest": issued_manifest(job)}
+        request,
+        "provenance/job_detail.html",
+        {
+            "job": job,
+            # JSON, as the API and the .c2pa tooling show it (not Python's repr).
+            "manifest_json": json.dumps(manifest, indent=2, sort_keys=True) if manifest else "",
+            "training_mining": TrainingMining(training_mining).label
+            if training_mining in TrainingMining.values
+            else training_mining,
+        },
     )
 
 
@@ -134,6 +157,16 @@ def verify(request: HttpRequest) -> HttpResponse:
                     status = exc.status_code
             else:
                 status = 400
+    job = (result or {}).get("job")
     return render(
-        request, "provenance/verify.html", {"form": form, "result": result}, status=status
+        request,
+        "provenance/verify.html",
+        {
+            "form": form,
+            "result": result,
+            # Anyone may verify a file; only who may open the job gets a link to it (404 else).
+            "job_link": job is not None
+            and jobs_visible_to(request.user).filter(pk=job["id"]).exists(),
+        },
+        status=status,
     )

@@ -26,6 +26,7 @@ from cyclonedx.model.license import DisjunctiveLicense, LicenseExpression
 from cyclonedx.output.json import JsonV1Dot6
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
+from django.utils.http import content_disposition_header
 from packageurl import PackageURL
 
 from registry.models import AIModel, ModelVersion
@@ -175,3 +176,15 @@ def build_aibom(version: ModelVersion) -> dict[str, Any]:
     if error is not None:
         raise AIBOMInvalid(str(error))
     return document
+
+
+def aibom_content_disposition(version: ModelVersion) -> str:
+    """The download header of a version's AI-BOM. A version label is free text: quoted as is,
+    a '"' broke the header, a non-ASCII label made it unreadable to browsers and a line break
+    made Django refuse it (500). Django quotes or percent-encodes (RFC 6266) as needed."""
+    return (
+        content_disposition_header(
+            as_attachment=True, filename=f"{version.model.slug}-{version.label}.cdx.json"
+        )
+        or "attachment"
+    )

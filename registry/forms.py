@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, cast
 
 from django import forms
@@ -37,6 +38,16 @@ def _condition_vocabulary() -> dict[str, list[tuple[str, str]]]:
         "jurisdictions": list(Jurisdiction.choices),
         "data_classes": list(DataClass.choices),
     }
+
+
+def _refuse_unknown(value: str, known: Iterable[str], noun: str) -> None:
+    # Conditions are matched exactly against the deployment's region code or use case slug:
+    # a typo ("eu-west1") would be a condition that silently denies every deployment.
+    known_codes = set(known)
+    unknown = [part for part in _split(value) if part not in known_codes]
+    if unknown:
+        plural = "s" if len(unknown) > 1 else ""
+        raise forms.ValidationError(f"Unknown {noun}{plural}: {', '.join(unknown)}.")
 
 
 class ApproveForm(forms.Form):
@@ -84,6 +95,16 @@ class ApproveForm(forms.Form):
                 f"{', '.join(misplaced)} is a jurisdiction, not a region: tick it under "
                 "Jurisdictions. Regions takes region codes such as eu-west-1."
             )
+        from policy.models import Region
+
+        _refuse_unknown(value, Region.objects.values_list("code", flat=True), "region")
+        return value
+
+    def clean_use_cases(self) -> str:
+        from policy.models import UseCase
+
+        value = self.cleaned_data.get("use_cases", "")
+        _refuse_unknown(value, UseCase.objects.values_list("slug", flat=True), "use case")
         return value
 
     def conditions(self) -> dict[str, list[str]]:

@@ -19,7 +19,7 @@ from accounts.models import Team
 from config.exceptions import DomainError, NotFound, raise_if_refused
 from config.ids import parse_id
 from registry import permissions, selectors, services
-from registry.aibom import build_aibom
+from registry.aibom import aibom_content_disposition, build_aibom
 from registry.filtersets import ModelFilterSet
 from registry.forms import (
     ApproveForm,
@@ -31,7 +31,7 @@ from registry.forms import (
     SubmitForm,
 )
 from registry.licensing import plain_obligations
-from registry.models import ModelVersion, OpennessTier
+from registry.models import ModelVersion, OpennessTier, VersionStatus
 from registry.openness import COMPONENTS, compute_openness
 
 PAGE_SIZE = 50
@@ -163,12 +163,44 @@ def version_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         messages.success(request, handler(request, version))
     except DomainError as exc:
         raise_if_refused(exc)
+        on_queue = _safe_next(request, fallback) == reverse("registry:approval-queue")
+        if action == "approve" and on_queue and version.status == VersionStatus.SUBMITTED:
+            # Back on the queue with what the approver ticked and typed, and the errors
+            # beside the fields: a redirect would lose every condition they had set.
+            form = _approve_form(version, data=request.POST)
+            if form.is_valid():
+                _place_error(form, exc)
+            messages.error(request, f"{version} was not approved: {exc.message}")
+            return _render_queue(request, bound={version.pk: form}, status=400)
         messages.error(request, exc.message)
     return redirect(_safe_next(request, fallback))
 
 
+def _place_error(form: ApproveForm, exc: DomainError) -> None:
+    """A service's refusal of valid-looking input, beside the field it names if any."""
+    placed = False
+    for field, errors in (exc.fields or {}).items():
+        if field in form.fields:
+            for error in errors if isinstance(errors, list) else [errors]:
+                form.add_error(field, str(error))
+                placed = True
+    if not placed:
+        form.add_error(None, exc.message)
+
+
+def _approve_form(version: ModelVersion, data: Any = None) -> ApproveForm:
+    # One form per version: its ids must be unique on the page.
+    return ApproveForm(data, auto_id=f"approve-{version.pk}-%s")
+
+
 @login_required
 def approval_queue(request: HttpRequest) -> HttpResponse:
+    return _render_queue(request)
+
+
+def _render_queue(
+    request: HttpRequest, bound: dict[int, ApproveForm] | None = None, status: int = 200
+) -> HttpResponse:
     rights = permissions.DecisionRights(request.user)
     items = []
     for version in selectors.approval_queue(request.user):
@@ -183,8 +215,7 @@ def approval_queue(request: HttpRequest) -> HttpResponse:
                 "may_decide": may_decide,
                 # What the approver reads before deciding, on the page where they decide.
                 "obligations": plain_obligations(version.model.license),
-                # One form per version: its ids must be unique on the page.
-                "approve_form": ApproveForm(auto_id=f"approve-{version.pk}-%s")
+                "approve_form": (bound or {}).get(version.pk) or _approve_form(version)
                 if may_decide
                 else None,
             }
@@ -197,6 +228,7 @@ def approval_queue(request: HttpRequest) -> HttpResponse:
             "comment_form": CommentForm(),
             "recent": selectors.recent_decisions(request.user),
         },
+        status=status,
     )
 
 
@@ -238,9 +270,7 @@ def aibom_download(request: HttpRequest, pk: int) -> HttpResponse:
     except NotFound as exc:
         raise Http404(exc.message) from exc
     response = JsonResponse(build_aibom(version), json_dumps_params={"indent": 2})
-    response["Content-Disposition"] = (
-        f'attachment; filename="{version.model.slug}-{version.label}.cdx.json"'
-    )
+    response["Content-Disposition"] = aibom_content_disposition(version)
     return response
 
 

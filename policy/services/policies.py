@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -116,15 +117,22 @@ def _clean_params(params: Any) -> dict[str, Any]:
         # The version's hash and its audit event use RFC 8785, which has no integers past
         # ±2**53; PostgreSQL's jsonb has no NUL character. Either was a 500.
         raise DomainError(
-            "Parameters must hold integers within ±2**53 and no NUL characters.",
-            fields={"params": ["Integers within ±9007199254740991; no NUL characters."]},
+            "Parameters must hold integers within ±2**53, finite numbers and no NUL characters.",
+            fields={
+                "params": [
+                    "Integers within ±9007199254740991, no NaN or Infinity, no NUL characters."
+                ]
+            },
         )
     return params
 
 
 def _storable_json(value: Any) -> bool:
-    if isinstance(value, bool) or value is None or isinstance(value, float):
+    if isinstance(value, bool) or value is None:
         return True
+    if isinstance(value, float):
+        # Python's json reads NaN and Infinity; JSON, RFC 8785 and jsonb have neither.
+        return math.isfinite(value)
     if isinstance(value, str):
         return "\x00" not in value
     if isinstance(value, int):

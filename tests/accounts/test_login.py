@@ -52,3 +52,14 @@ def test_session_cookie_flags_in_production(settings, client: Client, viewer):
     response = client.post("/login/", {"username": viewer.username, "password": PASSWORD})
     cookie = response.cookies["sessionid"]
     assert cookie["httponly"] and cookie["secure"] and cookie["samesite"] == "Lax"
+
+
+def test_opening_the_sign_out_address_asks_instead_of_an_empty_page(client: Client, viewer):
+    client.force_login(viewer)
+    response = client.get("/logout/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Sign out of Steward?" in page and 'action="/logout/"' in page
+    assert client.get("/models/").status_code == 200  # a GET signs nobody out
+    client.post("/logout/")
+    assert client.get("/logout/")["Location"] == "/login/"

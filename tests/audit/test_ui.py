@@ -30,6 +30,23 @@ def test_others_are_refused(client, viewer, approver):
         assert client.get(reverse("audit:export-list")).status_code == 403
 
 
+def test_the_navigation_offers_the_audit_trail_only_to_who_may_read_it(
+    client, auditor, admin_user, viewer, approver, owner
+):
+    audit_link = f'href="{reverse("audit:event-list")}"'
+    for user, offered in (
+        (auditor, True),
+        (admin_user, True),
+        (viewer, False),
+        (approver, False),
+        (owner, False),
+    ):
+        client.force_login(user)
+        page = client.get(reverse("dashboard")).content.decode()
+        assert (audit_link in page) is offered, user.username
+        assert 'href="/models/"' in page
+
+
 def test_admins_see_the_explorer(client, admin_user):
     client.force_login(admin_user)
     assert client.get(reverse("audit:event-list")).status_code == 200

@@ -370,3 +370,34 @@ def test_creative_team_signs_an_image_and_verify_finds_it_even_after_reencoding(
     assert re.search(r"Signing job #\d+", report) and DEMO["image_model"] in report, report
     screenshot("creative-verify")
     assert not page.console_errors, page.console_errors
+
+
+# --- Layout -----------------------------------------------------------------------------------
+
+
+def test_long_rules_and_long_justifications_fit_the_window(
+    page: Any, live_server: Any, demo: dict[str, str]
+) -> None:
+    # A rule's expression is a <pre> in a table cell: unwrapped, it widened the table and the
+    # page scrolled sideways (the demo's model-approval v1 was twice the window's width). A
+    # ticket URL in a waiver's justification pushed the Approve button out of the window.
+    from accounts.models import User
+    from policy.models import Deployment, Policy
+    from policy.services import waiver_request
+
+    waiver_request(
+        actor=User.objects.get(username="owner"),
+        policy=Policy.objects.get(slug="eval-gates"),
+        rule_id="minimum-eval-scores",
+        deployment=Deployment.objects.get(slug=DEMO["pending_deployment"]),
+        justification="See https://jira.example.com/browse/SEC-12345?focusedCommentId=98765432"
+        "&page=com.atlassian.jira.plugin.system.issuetabpanels%3Acomment-tabpanel",
+        expires_at=datetime.now(UTC) + timedelta(days=30),
+    )
+    sign_in(page, "ciso", demo["password"])
+    for url, heading in (("/policies/model-approval/v1/", "Rules"), ("/waivers/", "Waivers")):
+        page.goto(url)
+        page.get_by_role("heading", name=heading, exact=True).first.wait_for()
+        widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert widths[0] <= widths[1], (url, widths)
+    assert not page.console_errors, page.console_errors

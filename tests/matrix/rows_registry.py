@@ -63,9 +63,15 @@ def version_action(
         return {"pk": version[state]().pk, "action": action}
 
     form = dict(body or {})
+
+    def with_catalog(ctx: Ctx) -> dict[str, Any]:
+        # Approval conditions name catalog regions: the form refuses an unknown one.
+        ctx.catalog()
+        return form
+
     return Route(
         "ui",
-        {"POST": Access(302, roles=access.roles, body=lambda ctx: form)},
+        {"POST": Access(302, roles=access.roles, body=with_catalog)},
         kwargs=kwargs,
         url="registry:version-action",
     )

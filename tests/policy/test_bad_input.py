@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from tests.policy.factories import approved_version
 
@@ -107,6 +108,24 @@ def test_parameters_json_or_postgresql_cannot_hold_are_400(bearer, approver, par
     )
     assert response.status_code == 400, response.content
     assert "params" in response.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_parameters_with_nan_or_infinity_are_a_form_error_on_the_page(client, approver, value):
+    # Python's json.loads reads them; PostgreSQL's jsonb refuses them: the page was a 500.
+    from policy.models import PolicyVersion
+    from policy.services import policy_create, version_create_draft
+
+    policy = policy_create(actor=approver, slug="params", name="Params", mode="enforce")
+    version_create_draft(actor=approver, policy=policy)
+    client.force_login(approver)
+    response = client.post(
+        reverse("policy:version-params", args=["params", 1]),
+        {"params": f'{{"threshold": {value}}}', "notes": ""},
+    )
+    assert response.status_code == 400
+    assert "no NaN or Infinity" in response.content.decode()
+    assert PolicyVersion.objects.get(policy=policy, number=1).params == {}
 
 
 def test_parameters_with_ordinary_numbers_are_saved(bearer, approver):

@@ -141,6 +141,114 @@ def test_deployments_and_waivers_in_the_ui(seeded, owner, approver):
     assert Deployment.objects.get(slug="ui-dep").status == "active"
 
 
+def test_the_version_diff_shows_each_line_once_without_blank_lines(approver, packs):
+    import re
+
+    from policy.services import rule_create, version_publish
+
+    policy = Policy.objects.get(slug="eval-gates")
+    draft = version_create_draft(actor=approver, policy=policy)
+    rule_create(
+        actor=approver,
+        version=draft,
+        rule_id="always",
+        title="Always",
+        expression="true",
+        message="never shown",
+        severity="warn",
+    )
+    version_publish(actor=approver, version=draft)
+    page = login(approver).get("/policies/eval-gates/diff").content.decode()
+    diff = re.search(r'<pre class="diff">(.*?)</pre>', page, re.S)
+    assert diff is not None and "always" in diff.group(1)
+    # The spans are display: block; a newline between two of them is an empty line on screen.
+    assert "</span>\n" not in diff.group(1)
+
+
+def test_comparing_the_first_version_compares_it_with_the_next(approver, packs):
+    from policy.services import rule_create
+
+    draft = version_create_draft(actor=approver, policy=Policy.objects.get(slug="eval-gates"))
+    rule_create(
+        actor=approver,
+        version=draft,
+        rule_id="added-in-v2",
+        title="Added",
+        expression="true",
+        message="never shown",
+        severity="warn",
+    )
+    page = login(approver).get("/policies/eval-gates/v1/").content.decode()
+    assert 'href="/policies/eval-gates/diff?to=1"' in page
+    page = login(approver).get("/policies/eval-gates/diff?to=1").content.decode()
+    assert "v1 → v2" in page and "added-in-v2" in page
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/decisions/?after=29/11/2026", "/deployments/?status=live", "/waivers/?status=granted"],
+)
+def test_an_invalid_filter_is_shown_and_lists_nothing_instead_of_everything(seeded, approver, url):
+    # django-filter drops an invalid filter: the page listed every row as if it applied.
+    response = login(approver).get(url)
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert 'class="error" role="alert"' in page
+    assert "/decisions/dec_" not in page and 'href="/deployments/good/"' not in page
+
+
+def test_the_deployment_page_says_which_waivers_are_in_force(
+    seeded, make_deployment, owner, approver
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from policy.services import waiver_decide, waiver_request
+
+    deployment = make_deployment(seeded, slug="waived", region="us-east-1")
+    policy = Policy.objects.get(slug="model-approval")
+    expires = timezone.now() + timedelta(days=7)
+    for state in ("approved", "rejected", "pending"):
+        waiver = waiver_request(
+            actor=owner,
+            policy=policy,
+            rule_id="approval-region",
+            deployment=deployment,
+            justification=state,
+            expires_at=expires,
+        )
+        if state != "pending":
+            waiver_decide(actor=approver, waiver=waiver, approve=state == "approved")
+    page = login(owner).get("/deployments/waived/").content.decode()
+    assert page.count("in force until") == 1
+    assert "pending, would run until" in page
+    assert "rejected until" not in page and "model-approval/approval-region — rejected<" in page
+
+
+def test_deciding_a_waiver_says_what_was_done(seeded, make_deployment, owner, approver):
+    from django.utils import timezone
+    from django.utils.dateparse import parse_datetime
+
+    from policy.services import waiver_request
+
+    deployment = make_deployment(seeded, slug="waived", region="us-east-1")
+    expires = timezone.make_aware(parse_datetime(_soon()))
+    for action, said in (("reject", "rejected"), ("approve", "approved")):
+        waiver = waiver_request(
+            actor=owner,
+            policy=Policy.objects.get(slug="model-approval"),
+            rule_id="approval-region",
+            deployment=deployment,
+            justification=f"to {action}",
+            expires_at=expires,
+        )
+        response = login(approver).post(f"/waivers/{waiver.pk}/{action}", follow=True)
+        assert f"Waiver {waiver.pk} {said}." in response.content.decode()
+    response = login(approver).post(f"/waivers/{waiver.pk}/revoke", follow=True)
+    assert f"Waiver {waiver.pk} revoked." in response.content.decode()
+
+
 def _soon() -> str:
     from datetime import timedelta
 

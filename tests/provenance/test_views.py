@@ -78,6 +78,10 @@ def test_the_detail_page_offers_downloads_once_signed(browser, version, credenti
     signing_job_run(job_id=job.pk)
     page = browser.get(reverse("provenance:job-detail", args=[job.pk])).content.decode()
     assert "Download signed file" in page
+    # The issued manifest reads as JSON, not as a Python dict's repr.
+    assert "&quot;active_manifest&quot;: &quot;urn:c2pa:" in page
+    assert "&#x27;active_manifest&#x27;" not in page
+    assert "<dt>Training / mining</dt><dd>Not allowed</dd>" in page
     download = browser.get(reverse("provenance:job-download", args=[job.pk]))
     assert download.status_code == 200
     assert download["Content-Disposition"].startswith("attachment")
@@ -102,6 +106,65 @@ def test_the_verify_page_shows_the_state_and_the_job(browser, version, credentia
     page = response.content.decode()
     assert "trusted" in page
     assert f"Signing job #{job.pk}" in page
+    job_url = reverse("provenance:job-detail", args=[job.pk])
+    assert f'href="{job_url}"' in page
+
+
+def test_the_verify_page_links_the_job_only_for_who_may_open_it(
+    browser, version, credential, client, viewer
+):
+    browser.post(
+        reverse("provenance:job-list"),
+        {"uploads": [upload("png")], "model_version": version.pk, "training_mining": "allowed"},
+    )
+    job = signing_job_run(job_id=SigningJob.objects.get().pk)
+    data = job.output_file.open("rb").read()
+    client.force_login(viewer)
+    response = client.post(
+        reverse("provenance:verify"), {"file": SimpleUploadedFile("s.png", data, "image/png")}
+    )
+    page = response.content.decode()
+    job_url = reverse("provenance:job-detail", args=[job.pk])
+    assert f"Signing job #{job.pk}" in page
+    assert f'href="{job_url}"' not in page
+    assert client.get(job_url).status_code == 404  # the link would have led here
+
+
+def test_the_page_links_of_a_filtered_job_list_keep_the_filter(browser, owner, version):
+    SigningJob.objects.bulk_create(
+        SigningJob(
+            requester=owner,
+            model_version=version,
+            input_file=f"provenance/input/{n}.png",
+            input_name=f"{n}.png",
+            input_size=1,
+            input_sha256="0" * 64,
+            mime_type="image/png",
+            status=JobStatus.FAILED if n % 2 else JobStatus.SUCCEEDED,
+        )
+        for n in range(120)
+    )
+    page = browser.get(reverse("provenance:job-list"), {"status": "failed"}).content.decode()
+    assert "Page 1 of 2" in page
+    assert 'href="?status=failed&amp;page=2"' in page
+    page = browser.get(reverse("provenance:job-list"), {"status": "failed", "page": 2})
+    assert 'href="?status=failed&amp;page=1"' in page.content.decode()
+
+
+def test_an_invalid_filter_is_shown_and_lists_no_job(browser, owner, version):
+    SigningJob.objects.create(
+        requester=owner,
+        model_version=version,
+        input_file="provenance/input/a.png",
+        input_name="listed-anyway.png",
+        input_size=1,
+        input_sha256="0" * 64,
+        mime_type="image/png",
+    )
+    response = browser.get(reverse("provenance:job-list"), {"status": "done"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'class="error" role="alert"' in page and "listed-anyway.png" not in page
 
 
 def test_a_viewer_sees_no_sign_form(client, viewer, credential):

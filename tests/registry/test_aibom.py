@@ -8,6 +8,7 @@ from cyclonedx.validation.json import JsonStrictValidator
 
 from registry import services
 from registry.aibom import build_aibom
+from registry.models import ModelVersion
 from registry.selectors import version_detail
 
 pytestmark = pytest.mark.django_db
@@ -78,3 +79,28 @@ def test_the_aibom_endpoint(rich_version, bearer, viewer):
     assert response.status_code == 200
     assert response.json()["bomFormat"] == "CycloneDX"
     assert "attachment" in response["Content-Disposition"]
+
+
+@pytest.mark.parametrize(
+    ("label", "header"),
+    [
+        ('1.0 "beta"', 'attachment; filename="{slug}-1.0 \\"beta\\".cdx.json"'),
+        ("版本一", "attachment; filename*=utf-8''{slug}-%E7%89%88%E6%9C%AC%E4%B8%80.cdx.json"),
+        (
+            "1.0\r\nX-Injected: 1",
+            "attachment; filename*=utf-8''{slug}-1.0%0D%0AX-Injected%3A%201.cdx.json",
+        ),
+    ],
+)
+def test_the_aibom_download_names_any_version_label(
+    rich_version, bearer, viewer, client, label, header
+):
+    # Quoted as is, a '"' broke the header, a non-ASCII label was MIME-encoded whole (browsers
+    # read no file name) and a line break was a 500 (Django refuses it in a header).
+    ModelVersion.objects.filter(pk=rich_version.pk).update(label=label)
+    expected = header.format(slug=rich_version.model.slug)
+    api = bearer(viewer, "registry:read").get(f"/api/v1/model-versions/{rich_version.pk}/aibom/")
+    assert api.status_code == 200 and api["Content-Disposition"] == expected
+    client.force_login(viewer)
+    page = client.get(f"/model-versions/{rich_version.pk}/aibom/")
+    assert page.status_code == 200 and page["Content-Disposition"] == expected

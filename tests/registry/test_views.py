@@ -112,17 +112,71 @@ def test_conditions_ticked_in_the_queue_are_saved(submitted, approver):
     [
         ("data_classes", "personal", "not one of the available choices"),
         ("regions", "EU", "EU is a jurisdiction, not a region"),
+        # Matched exactly against the deployment's region code and use case slug.
+        ("regions", "eu-west-1, eu-west1", "Unknown region: eu-west1."),
+        ("use_cases", "coding-assistant, coding-asistant", "Unknown use case: coding-asistant."),
     ],
 )
 def test_a_condition_no_deployment_could_match_is_refused(
     submitted, approver, field, value, message
 ):
+    from policy.seed import _seed_catalogs
+
+    _seed_catalogs()  # the regions and use cases deployments name
     response = _client(approver).post(
         f"/model-versions/{submitted.pk}/approve/", {field: value}, follow=True
     )
     assert message in response.content.decode()
     submitted.refresh_from_db()
     assert submitted.status == VersionStatus.SUBMITTED
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ({"regions": "eu-west1"}, "Unknown region: eu-west1."),
+        ({"expires_at": "2001-01-01T00:00"}, "Must be in the future."),
+    ],
+)
+def test_a_refused_approval_keeps_the_conditions_ticked_and_shows_the_error_beside_them(
+    submitted, approver, body, error
+):
+    from policy.seed import _seed_catalogs
+
+    _seed_catalogs()
+    response = _client(approver).post(
+        f"/model-versions/{submitted.pk}/approve/",
+        {
+            "environments": ["prod"],
+            "data_classes": ["public", "internal"],
+            "use_cases": "coding-assistant",
+            "comment": "Only for the IDE.",
+            "next": "/approvals/",
+            **body,
+        },
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert f"{submitted} was not approved" in page
+    assert f'<p class="error" role="alert">{error}</p>' in page
+    # What the approver set is still there, on this version's form.
+    prefix = f"approve-{submitted.pk}-"
+    assert f'value="prod" id="{prefix}environments_2" checked' in page
+    assert f'value="internal" id="{prefix}data_classes_1" checked' in page
+    assert 'value="coding-assistant"' in page and "Only for the IDE." in page
+    submitted.refresh_from_db()
+    assert submitted.status == VersionStatus.SUBMITTED
+
+
+def test_approving_a_version_already_decided_goes_back_to_the_queue_with_a_message(
+    approved, approver
+):
+    client = _client(approver)
+    response = client.post(
+        f"/model-versions/{approved.pk}/approve/", {"next": "/approvals/"}, follow=True
+    )
+    assert response.redirect_chain == [("/approvals/", 302)]
+    assert "allowed only from submitted" in response.content.decode()
 
 
 def test_a_draft_reads_as_draft_and_a_pending_one_points_approvers_to_the_queue(
