@@ -9,13 +9,28 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.roles import ADMIN, APPROVER, user_has_role
 from audit.services import record_event
 from config.exceptions import Conflict, DomainError, NotAllowed
 from policy.models import Deployment, Policy, Rule, Waiver, WaiverStatus
 from policy.roles import can_decide_waivers, can_request_waivers
+from policy.services.deployments import can_edit_deployment
+from registry import permissions as registry_permissions
 from registry.models import ModelVersion
 
 MAX_WAIVER_DAYS = 365
+
+
+def _may_request_for(
+    actor: User, deployment: Deployment | None, model_version: ModelVersion | None
+) -> bool:
+    """Approvers and admins ask for any deployment or version; a model owner only for what
+    their team may change (another approver still decides)."""
+    if user_has_role(actor, ADMIN, APPROVER):
+        return True
+    if deployment is not None:
+        return can_edit_deployment(actor, deployment)
+    return model_version is not None and registry_permissions.can_edit(actor, model_version.model)
 
 
 @transaction.atomic
@@ -35,6 +50,10 @@ def waiver_request(
         raise DomainError(
             "A waiver names exactly one deployment or one model version.",
             fields={"deployment": ["Give a deployment or a model version, not both."]},
+        )
+    if not _may_request_for(actor, deployment, model_version):
+        raise NotAllowed(
+            "Model owners request waivers only for their own team's deployments and models."
         )
     if not Rule.objects.filter(version__policy=policy, rule_id=rule_id).exists():
         raise DomainError(

@@ -179,3 +179,26 @@ def test_reevaluation_job_runs_once(eu_only, make_deployment):
     deployment.refresh_from_db()
     assert deployment.status == "blocked"
     assert ReevaluationJob.objects.count() == 1
+
+
+def test_a_model_owner_requests_waivers_only_for_what_their_team_may_change(
+    eu_only, make_deployment, owner, make_user, approver
+):
+    """Another team's owner cannot put a waiver request on this deployment or its version
+    (the approver's decision would still be needed, but the request itself is refused)."""
+    deployment = make_deployment(eu_only, slug="us-bot", region="us-east-1")
+    stranger = make_user("other-team-owner", ["model_owner"])
+    with pytest.raises(NotAllowed):
+        _waiver(stranger, deployment)
+    with pytest.raises(NotAllowed):
+        waiver_request(
+            actor=stranger,
+            policy=Policy.objects.get(slug="model-approval"),
+            rule_id="approval-region",
+            model_version=eu_only,
+            justification="not mine",
+            expires_at=timezone.now() + timedelta(days=5),
+        )
+    assert not Waiver.objects.exists()
+    assert _waiver(owner, deployment).requested_by == owner  # the deployment's own owner
+    assert _waiver(approver, deployment).requested_by == approver  # approvers: any
