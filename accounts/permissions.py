@@ -31,6 +31,11 @@ def required_scope(view: Any, request: Request) -> str | None:
     return None
 
 
+def _serves(view: Any, request: Request) -> bool:
+    method = (request.method or "").lower()
+    return method in view.http_method_names and hasattr(view, method)
+
+
 class TokenHasScope(permissions.BasePermission):
     """A request made with an API token needs the view's scope; fails closed.
 
@@ -42,6 +47,9 @@ class TokenHasScope(permissions.BasePermission):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         if not isinstance(request.auth, ApiToken):
+            return True
+        if not _serves(view, request):
+            # The view answers 405 itself; a scope for a method it lacks would make it 403.
             return True
         scope = required_scope(view, request)
         if scope is None:

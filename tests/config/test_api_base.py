@@ -132,3 +132,15 @@ def test_a_path_with_a_nul_character_is_a_404(api_client: APIClient, admin_user,
     assert response.status_code == 404
     if path.startswith("/api/"):
         assert response.json()["error"]["code"] == "not_found"
+
+
+def test_wrong_method_with_a_token_is_a_json_405_not_a_403(bearer, viewer):
+    client = bearer(viewer, "policy:check", "registry:read")
+    for method, path in [
+        ("put", "/api/v1/me/"),
+        ("get", "/api/v1/policy/check"),
+        ("post", "/api/v1/policy/ping"),
+    ]:
+        response = getattr(client, method)(path, {}, format="json")
+        assert response.status_code == 405, (method, path, response.json())
+        assert response.json()["error"]["code"] == "method_not_allowed"
