@@ -179,6 +179,8 @@ def test_lm_eval_results_import(draft, owner, fixture_text):
         ('{"results": {"mmlu": {"acc,none": "high"}}}', "not a number"),
         ('{"results": {"mmlu": {"acc,none": 1.7}}}', "out of range"),
         ('{"results": {"mmlu": {"alias": "mmlu"}}}', "no numeric metric"),
+        ('{"results": {"mmlu": {"acc,none": 0.5}}, "date": 1e20}', "not a Unix timestamp"),
+        ('{"results": {"mmlu": {"acc,none": 0.5}}, "date": NaN}', "not a Unix timestamp"),
     ],
 )
 def test_lm_eval_json_of_the_wrong_shape_is_refused_and_nothing_saved(
