@@ -139,6 +139,15 @@ def test_import_with_an_unknown_licence_saves_nothing(catalog, fixture_text, own
 
 
 @pytest.mark.parametrize(
+    ("datasets", "expected"),
+    [("wikitext", ["wikitext"]), ("5", []), ("{a: 1}", []), ("[wikitext, c4]", ["wikitext", "c4"])],
+)
+def test_card_datasets_given_as_a_scalar_are_read_whole(catalog, datasets, expected):
+    preview = services.parse_model_card(f"---\nlicense: mit\ndatasets: {datasets}\n---\n# x")
+    assert preview.datasets == expected
+
+
+@pytest.mark.parametrize(
     ("content", "problem"),
     [
         ("---\nlicense: [mit\n---\n# x", "cannot be parsed"),
