@@ -131,6 +131,13 @@ def deployment_create(
     from policy.services.policies import _slug
 
     slug = _slug(slug, "slug")
+    if slug.isdigit():
+        # A deployment is named by id or slug (API paths, checks, waivers): a numeric slug
+        # would shadow another deployment's id, e.g. turn another team's CI check into its own.
+        raise DomainError(
+            "slug must contain a letter: a number would read as a deployment id.",
+            fields={"slug": ["Not only digits."]},
+        )
     if Deployment.objects.filter(slug=slug).exists():
         raise Conflict(f"A deployment {slug!r} exists.", fields={"slug": ["Already in use."]})
     fields = _clean(
