@@ -24,7 +24,9 @@ def required_scope(view: Any, request: Request) -> str | None:
         return getter(request)  # type: ignore[no-any-return]
     mapping: dict[str, str] | None = getattr(view, "required_scopes", None)
     if mapping:
-        return mapping.get(request.method or "", mapping.get("*"))
+        # HEAD is served by the GET handler, so it needs what GET needs.
+        method = "GET" if request.method == "HEAD" else request.method or ""
+        return mapping.get(method, mapping.get("*"))
     prefix: str | None = getattr(view, "scope_prefix", None)
     if prefix:
         return f"{prefix}:read" if request.method in SAFE else f"{prefix}:write"

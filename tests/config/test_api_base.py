@@ -144,3 +144,10 @@ def test_wrong_method_with_a_token_is_a_json_405_not_a_403(bearer, viewer):
         response = getattr(client, method)(path, {}, format="json")
         assert response.status_code == 405, (method, path, response.json())
         assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_head_with_a_token_needs_what_get_needs(bearer, viewer):
+    client = bearer(viewer, "policy:check", "registry:read")
+    for path in ["/api/v1/me/", "/api/v1/policy/ping"]:
+        assert client.get(path).status_code == 200
+        assert client.head(path).status_code == 200, path
