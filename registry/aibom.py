@@ -26,6 +26,7 @@ from cyclonedx.model.license import DisjunctiveLicense, LicenseExpression
 from cyclonedx.output.json import JsonV1Dot6
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
+from django.utils.http import content_disposition_header
 from packageurl import PackageURL
 
 from registry.models import AIModel, ModelVersion
@@ -175,3 +176,11 @@ def build_aibom(version: ModelVersion) -> dict[str, Any]:
     if error is not None:
         raise AIBOMInvalid(str(error))
     return document
+
+
+def aibom_content_disposition(version: ModelVersion) -> str:
+    """The download's Content-Disposition. Labels are free text: a quote or a line break
+    in one must not break (or fail) the header, so it is quoted or percent-encoded."""
+    return content_disposition_header(
+        as_attachment=True, filename=f"{version.model.slug}-{version.label}.cdx.json"
+    )

@@ -19,7 +19,7 @@ from accounts.models import Team
 from config.exceptions import DomainError, NotFound, raise_if_refused
 from config.ids import parse_id
 from registry import permissions, selectors, services
-from registry.aibom import build_aibom
+from registry.aibom import aibom_content_disposition, build_aibom
 from registry.filtersets import ModelFilterSet
 from registry.forms import (
     ApproveForm,
@@ -238,9 +238,7 @@ def aibom_download(request: HttpRequest, pk: int) -> HttpResponse:
     except NotFound as exc:
         raise Http404(exc.message) from exc
     response = JsonResponse(build_aibom(version), json_dumps_params={"indent": 2})
-    response["Content-Disposition"] = (
-        f'attachment; filename="{version.model.slug}-{version.label}.cdx.json"'
-    )
+    response["Content-Disposition"] = aibom_content_disposition(version)
     return response
 
 

@@ -18,7 +18,7 @@ from accounts.models import Team
 from config.exceptions import DomainError, NotFound, Unprocessable
 from config.ids import parse_id
 from registry import selectors, services
-from registry.aibom import build_aibom
+from registry.aibom import aibom_content_disposition, build_aibom
 from registry.api import serializers as s
 from registry.filtersets import ModelFilterSet
 from registry.models import AIModel, License, ModelVersion
@@ -330,9 +330,7 @@ class AIBOMView(RegistryAPIView):
         version = _version(request, pk)
         document = build_aibom(version)
         response = Response(document)
-        response["Content-Disposition"] = (
-            f'attachment; filename="{version.model.slug}-{version.label}.cdx.json"'
-        )
+        response["Content-Disposition"] = aibom_content_disposition(version)
         return response
 
 

@@ -5,6 +5,7 @@ import json
 import pytest
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
+from django.urls import reverse
 
 from registry import services
 from registry.aibom import build_aibom
@@ -78,3 +79,24 @@ def test_the_aibom_endpoint(rich_version, bearer, viewer):
     assert response.status_code == 200
     assert response.json()["bomFormat"] == "CycloneDX"
     assert "attachment" in response["Content-Disposition"]
+
+
+@pytest.mark.parametrize(
+    ("label", "disposition"),
+    [
+        ("3.1", 'attachment; filename="x-3.1.cdx.json"'),
+        ('a"b', 'attachment; filename="x-a\\"b.cdx.json"'),
+        ("line\nbreak", "attachment; filename*=utf-8''x-line%0Abreak.cdx.json"),
+    ],
+)
+def test_any_version_label_gives_a_valid_download_header(
+    make_model, owner, bearer, viewer, client, label, disposition
+):
+    version = services.version_create(actor=owner, model=make_model(slug="x"), label=label)
+    response = bearer(viewer, "registry:read").get(f"/api/v1/model-versions/{version.pk}/aibom/")
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == disposition
+    client.force_login(viewer)
+    page = client.get(reverse("registry:version-aibom", args=[version.pk]))
+    assert page.status_code == 200
+    assert page["Content-Disposition"] == disposition
