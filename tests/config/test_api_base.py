@@ -151,3 +151,19 @@ def test_head_with_a_token_needs_what_get_needs(bearer, viewer):
     for path in ["/api/v1/me/", "/api/v1/policy/ping"]:
         assert client.get(path).status_code == 200
         assert client.head(path).status_code == 200, path
+
+
+@pytest.mark.parametrize("depth", [65, 900, 50_000])
+def test_json_nested_too_deep_is_a_json_400(bearer, viewer, depth):
+    client = bearer(viewer, "policy:check", "registry:write")
+    body = "[" * depth + "]" * depth
+    for path in ["/api/v1/policy/check", "/api/v1/models/import-card/"]:
+        response = client.post(path, data=body, content_type="application/json")
+        assert response.status_code == 400, (path, response.content[:200])
+        assert response.json()["error"]["code"] == "parse_error"
+
+
+def test_json_nested_a_few_levels_is_still_parsed(bearer, viewer):
+    body = {"deployment": "nope", "x": [[[[{"a": [1]}]]]]}
+    response = bearer(viewer, "policy:check").post("/api/v1/policy/check", body, format="json")
+    assert response.status_code == 422
