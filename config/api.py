@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.exceptions import DomainError
+from config.json_depth import MAX_JSON_DEPTH, nested_deeper_than
 
 logger = logging.getLogger(__name__)
 
@@ -36,24 +37,6 @@ class OptionalURLField(serializers.URLField):
     """A URL that may be blank: the schema must admit "" too, or clients reject the data."""
 
 
-# No Steward input nests deeper than a few levels; a document nested thousands deep made
-# json.loads (or the code walking its result) overflow the stack: a 500.
-MAX_JSON_DEPTH = 64
-
-
-def _nested_deeper_than(value: Any, limit: int) -> bool:
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        children = item.values() if isinstance(item, dict) else item
-        if not isinstance(item, dict | list):
-            continue
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in children)
-    return False
-
-
 class JSONParser(parsers.JSONParser):
     """DRF's JSON parser, refusing documents nested deeper than ``MAX_JSON_DEPTH``."""
 
@@ -62,7 +45,7 @@ class JSONParser(parsers.JSONParser):
             data = super().parse(stream, media_type, parser_context)
         except RecursionError as exc:
             raise exceptions.ParseError("JSON parse error - nested too deeply.") from exc
-        if _nested_deeper_than(data, MAX_JSON_DEPTH):
+        if nested_deeper_than(data, MAX_JSON_DEPTH):
             raise exceptions.ParseError(
                 f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels."
             )

@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from audit.services import record_event
 from config.exceptions import Conflict, DomainError, NotAllowed
+from config.json_depth import MAX_JSON_DEPTH, nested_deeper_than
 from policy.evaluation import (
     PolicyCompileError,
     cache,
@@ -109,6 +110,12 @@ def _clean_params(params: Any) -> dict[str, Any]:
     if not isinstance(params, dict):
         raise DomainError(
             "Parameters must be a JSON object.", fields={"params": ["Must be a JSON object."]}
+        )
+    if nested_deeper_than(params, MAX_JSON_DEPTH):
+        # Hashing and storing walk the value recursively: deeper was a RecursionError (500).
+        raise DomainError(
+            f"Parameters nest deeper than {MAX_JSON_DEPTH} levels.",
+            fields={"params": [f"At most {MAX_JSON_DEPTH} levels deep."]},
         )
     if len(json.dumps(params)) > MAX_PARAMS_BYTES:
         raise DomainError("Parameters are too large.", fields={"params": ["At most 64 KiB."]})
