@@ -172,7 +172,8 @@ def parse_lm_eval(raw: bytes | str | dict[str, Any]) -> list[EvalInput]:
             raise Unprocessable("The lm-eval results file is larger than 5 MB.")
         try:
             data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            # RecursionError: a document nested thousands deep.
             raise Unprocessable(f"The lm-eval results are not valid JSON: {exc}") from exc
     else:
         data = raw

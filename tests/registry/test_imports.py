@@ -190,6 +190,7 @@ def test_lm_eval_results_import(draft, owner, fixture_text):
         ('{"results": {"mmlu": {"alias": "mmlu"}}}', "no numeric metric"),
         ('{"results": {"mmlu": {"acc,none": 0.5}}, "date": 1e20}', "not a Unix timestamp"),
         ('{"results": {"mmlu": {"acc,none": 0.5}}, "date": NaN}', "not a Unix timestamp"),
+        ("[" * 50_000 + "]" * 50_000, "not valid JSON"),
     ],
 )
 def test_lm_eval_json_of_the_wrong_shape_is_refused_and_nothing_saved(
