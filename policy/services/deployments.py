@@ -7,7 +7,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -151,15 +151,21 @@ def deployment_create(
             "expected_mau": expected_mau,
         }
     )
-    deployment = Deployment.objects.create(
-        slug=slug,
-        name=name,
-        model_version=model_version,
-        commercial=commercial,
-        team=team,
-        owner=owner or actor,
-        **fields,
-    )
+    try:
+        with transaction.atomic():
+            deployment = Deployment.objects.create(
+                slug=slug,
+                name=name,
+                model_version=model_version,
+                commercial=commercial,
+                team=team,
+                owner=owner or actor,
+                **fields,
+            )
+    except IntegrityError as exc:  # a concurrent create of the same slug (a CI retry)
+        raise Conflict(
+            f"A deployment {slug!r} exists.", fields={"slug": ["Already in use."]}
+        ) from exc
     record_event(
         actor=actor,
         action="deployment.created",
