@@ -226,7 +226,13 @@ def model_create(
     model = AIModel(slug=slug, license=lic, owner_team=owner_team, base_model=base_model, **clean)
     _apply_openness(model)
     full_clean(model, exclude=["license", "owner_team", "base_model"])
-    model.save()
+    try:
+        with transaction.atomic():
+            model.save()
+    except IntegrityError as exc:  # a concurrent create of the same slug
+        raise Conflict(
+            f"A model with slug '{slug}' already exists.", fields={"slug": ["Taken."]}
+        ) from exc
     record_event(
         actor=actor,
         action="model.created",
