@@ -42,6 +42,17 @@ def _require_draft(version: PolicyVersion) -> None:
         )
 
 
+def _locked_draft(version: PolicyVersion) -> PolicyVersion:
+    """``version`` read again under a row lock, refused unless still a draft.
+
+    The caller's copy may predate a publish that committed since (two editors): checked on
+    it, an edit landed in a frozen version, and saving it put the version back to a draft.
+    version_publish takes the same lock."""
+    version = PolicyVersion.objects.select_for_update().select_related("policy").get(pk=version.pk)
+    _require_draft(version)
+    return version
+
+
 def _slug(value: str, field: str) -> str:
     value = (value or "").strip()
     if not _SLUG.match(value):
@@ -192,7 +203,7 @@ def version_update(
     *, actor: User, version: PolicyVersion, params: Any = None, notes: str | None = None
 ) -> PolicyVersion:
     _require_editor(actor)
-    _require_draft(version)
+    version = _locked_draft(version)
     changes: dict[str, Any] = {}
     if params is not None:
         params = _clean_params(params)
@@ -247,7 +258,7 @@ def rule_create(
     position: int | None = None,
 ) -> Rule:
     _require_editor(actor)
-    _require_draft(version)
+    version = _locked_draft(version)
     rule_id, expression, message, severity = _validate_rule(
         rule_id=rule_id, expression=expression, message=message, severity=severity
     )
@@ -286,7 +297,7 @@ def rule_update(
     title: str | None = None,
 ) -> Rule:
     _require_editor(actor)
-    _require_draft(rule.version)
+    rule.version = _locked_draft(rule.version)
     new = {
         "expression": rule.expression if expression is None else expression,
         "message": rule.message if message is None else message,
@@ -308,7 +319,7 @@ def rule_update(
 @transaction.atomic
 def rule_delete(*, actor: User, rule: Rule) -> None:
     _require_editor(actor)
-    _require_draft(rule.version)
+    rule.version = _locked_draft(rule.version)
     record_event(
         actor=actor,
         action="policy.rule_deleted",
