@@ -299,6 +299,13 @@ def version_create(
     label = (label or "").strip()
     if not label:
         raise DomainError("A version needs a label.", fields={"label": ["Required."]})
+    limit = ModelVersion._meta.get_field("label").max_length or 100
+    if len(label) > limit:
+        # PostgreSQL refuses a longer value (DataError, a 500 from the card import).
+        raise DomainError(
+            f"A version label has at most {limit} characters.",
+            fields={"label": [f"At most {limit} characters."]},
+        )
     digest = (artifact_sha256 or "").strip().lower()
     if digest and not _SHA256.match(digest):
         raise DomainError(

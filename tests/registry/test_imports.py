@@ -127,6 +127,19 @@ def test_import_creates_model_version_evals_and_lineage(catalog, fixture_text, o
     assert AuditEvent.objects.filter(action="model.card_imported", target_id=str(model.pk)).exists()
 
 
+def test_import_with_a_version_label_too_long_is_400_and_saves_nothing(catalog, owner, team):
+    with pytest.raises(DomainError) as refused:
+        services.model_card_import(
+            actor=owner,
+            content="---\nlicense: mit\n---\n# x",
+            hf_repo_id="acme/long-label",
+            version_label="v" * 101,
+            overrides={"provider": "Acme", "provider_jurisdiction": "FR"},
+        )
+    assert "label" in refused.value.fields
+    assert not AIModel.objects.exists() and not ModelVersion.objects.exists()
+
+
 def test_import_with_an_unknown_licence_saves_nothing(catalog, fixture_text, owner, team):
     with pytest.raises(Unprocessable) as exc:
         services.model_card_import(
