@@ -127,7 +127,11 @@ def license_ensure(*, actor: Any, spdx_id: str, **data: Any) -> License:
             raise DomainError("A licence needs a category.", fields={"category": ["Required."]})
         lic = License(spdx_id=canonical, **clean)
         full_clean(lic)
-        lic.save()
+        try:
+            with transaction.atomic():
+                lic.save()
+        except IntegrityError as exc:  # a concurrent create of the same licence
+            raise Conflict(f"Licence '{canonical}' is already in the catalog.") from exc
         record_event(
             actor=actor,
             action="license.created",

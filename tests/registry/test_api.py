@@ -260,6 +260,23 @@ def test_licence_catalog_endpoints(bearer, approver, viewer, apache):
     assert AuditEvent.objects.filter(action="license.created").count() == 1
 
 
+def test_a_concurrent_create_of_the_same_licence_is_a_409(bearer, approver, monkeypatch):
+    from django.db.models import QuerySet
+
+    from registry.models import License
+
+    client = bearer(approver, "registry:write")
+    body = {"spdx_id": "LicenseRef-Twice", "name": "Twice", "category": "permissive"}
+    assert client.post("/api/v1/licenses/", body, format="json").status_code == 201
+    # The other request's checks ran before this one's insert: they saw no such licence.
+    exists, first = QuerySet.exists, QuerySet.first
+    monkeypatch.setattr(QuerySet, "exists", lambda qs: False if qs.model is License else exists(qs))
+    monkeypatch.setattr(QuerySet, "first", lambda qs: None if qs.model is License else first(qs))
+    response = client.post("/api/v1/licenses/", body, format="json")
+    assert response.status_code == 409, response.content
+    assert License.objects.filter(spdx_id="LicenseRef-Twice").count() == 1
+
+
 def test_compare_endpoint(bearer, viewer, owner, make_model):
     model = make_model()
     a = services.version_create(actor=owner, model=model, label="a")
