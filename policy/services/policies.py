@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -75,9 +75,13 @@ def policy_create(
         raise Conflict(f"A policy {slug!r} exists.", fields={"slug": ["Already in use."]})
     if not (name or "").strip():
         raise DomainError("A policy needs a name.", fields={"name": ["Required."]})
-    policy = Policy.objects.create(
-        slug=slug, name=name.strip(), description=description, mode=mode, created_by=actor
-    )
+    try:
+        with transaction.atomic():
+            policy = Policy.objects.create(
+                slug=slug, name=name.strip(), description=description, mode=mode, created_by=actor
+            )
+    except IntegrityError as exc:  # a concurrent create of the same slug
+        raise Conflict(f"A policy {slug!r} exists.", fields={"slug": ["Already in use."]}) from exc
     record_event(
         actor=actor,
         action="policy.created",

@@ -121,6 +121,19 @@ def test_non_boolean_and_oversized_expressions_are_refused(approver, catalog):
         rule_create(actor=approver, version=draft, rule_id="r", expression=nested, message="m")
 
 
+def test_a_concurrent_create_of_the_same_policy_slug_is_a_409(writer, monkeypatch):
+    from django.db.models import QuerySet
+
+    body = {"slug": "twice", "name": "Twice"}
+    assert writer.post(f"{BASE}/", body, format="json").status_code == 201
+    # The other request's check ran before this one's insert: it saw no such slug.
+    exists = QuerySet.exists
+    monkeypatch.setattr(QuerySet, "exists", lambda qs: False if qs.model is Policy else exists(qs))
+    response = writer.post(f"{BASE}/", body, format="json")
+    assert response.status_code == 409, response.content
+    assert Policy.objects.filter(slug="twice").count() == 1
+
+
 def test_edits_from_a_copy_read_before_a_publish_cannot_change_the_published_version(
     approver, second_approver, catalog
 ):
