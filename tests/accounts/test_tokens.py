@@ -211,6 +211,22 @@ def test_a_service_account_made_for_a_token_can_read_what_its_checks_decided(db,
     assert AuditEvent.objects.filter(action="user.created").exists()
 
 
+def test_a_concurrent_create_of_the_same_token_name_is_a_400(viewer, token_for, monkeypatch):
+    # A double-submitted token form: the second request's name check ran before the first
+    # request's insert.
+    from django.db.models import QuerySet
+
+    token_for(viewer, "registry:read", name="deploy")
+    exists = QuerySet.exists
+    monkeypatch.setattr(
+        QuerySet, "exists", lambda qs: False if qs.model is ApiToken else exists(qs)
+    )
+    with pytest.raises(DomainError) as refused:
+        token_for(viewer, "registry:read", name="deploy")
+    assert "name" in refused.value.fields
+    assert ApiToken.objects.filter(user=viewer, name="deploy").count() == 1
+
+
 def test_audit_event_for_token_use_names_the_token(viewer, token_for):
     from audit.services import record_event
 
