@@ -24,11 +24,18 @@ def required_scope(view: Any, request: Request) -> str | None:
         return getter(request)  # type: ignore[no-any-return]
     mapping: dict[str, str] | None = getattr(view, "required_scopes", None)
     if mapping:
-        return mapping.get(request.method or "", mapping.get("*"))
+        # HEAD is served by the GET handler, so it needs what GET needs.
+        method = "GET" if request.method == "HEAD" else request.method or ""
+        return mapping.get(method, mapping.get("*"))
     prefix: str | None = getattr(view, "scope_prefix", None)
     if prefix:
         return f"{prefix}:read" if request.method in SAFE else f"{prefix}:write"
     return None
+
+
+def _serves(view: Any, request: Request) -> bool:
+    method = (request.method or "").lower()
+    return method in view.http_method_names and hasattr(view, method)
 
 
 class TokenHasScope(permissions.BasePermission):
@@ -42,6 +49,9 @@ class TokenHasScope(permissions.BasePermission):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         if not isinstance(request.auth, ApiToken):
+            return True
+        if not _serves(view, request):
+            # The view answers 405 itself; a scope for a method it lacks would make it 403.
             return True
         scope = required_scope(view, request)
         if scope is None:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -68,15 +68,22 @@ def token_create(
     clean_scopes = validate_scopes(list(scopes))
     key_id = secrets.token_hex(6)
     secret = f"{TOKEN_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
-    token = ApiToken.objects.create(
-        user=owner,
-        name=name,
-        key_id=key_id,
-        secret_hash=_hash_secret(secret),
-        scopes=clean_scopes,
-        expires_at=expires_at,
-        created_by=actor,
-    )
+    try:
+        with transaction.atomic():
+            token = ApiToken.objects.create(
+                user=owner,
+                name=name,
+                key_id=key_id,
+                secret_hash=_hash_secret(secret),
+                scopes=clean_scopes,
+                expires_at=expires_at,
+                created_by=actor,
+            )
+    except IntegrityError as exc:  # a concurrent create of the same name (a double submit)
+        raise DomainError(
+            f"{owner.username} already has a token named {name!r}.",
+            fields={"name": ["Already in use."]},
+        ) from exc
     record_event(
         actor=actor,
         action="api_token.created",

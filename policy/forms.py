@@ -60,6 +60,8 @@ class ParamsForm(forms.Form):
             value = json.loads(self.cleaned_data["params"])
         except ValueError as exc:
             raise forms.ValidationError(f"Not valid JSON: {exc}") from None
+        except RecursionError:
+            raise forms.ValidationError("Not valid JSON: nested too deeply.") from None
         if not isinstance(value, dict):
             raise forms.ValidationError("Must be a JSON object.")
         return value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import urllib.error
@@ -43,18 +44,18 @@ class Client:
 
     def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(  # noqa: S310 - the URL is the operator's own server
-            self.base_url + path,
-            data=data,
-            method=method,
-            headers={
-                "Authorization": f"Bearer {self.token}",
-                "Accept": "application/json",
-                **({"Content-Type": "application/json"} if data is not None else {}),
-                "User-Agent": "steward-client/0.1",
-            },
-        )
         try:
+            request = urllib.request.Request(  # noqa: S310 - the URL is the operator's own server
+                self.base_url + path,
+                data=data,
+                method=method,
+                headers={
+                    "Authorization": f"Bearer {self.token}",
+                    "Accept": "application/json",
+                    **({"Content-Type": "application/json"} if data is not None else {}),
+                    "User-Agent": "steward-client/0.1",
+                },
+            )
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                 payload = response.read()
         except urllib.error.HTTPError as exc:
@@ -70,6 +71,10 @@ class Client:
             ) from exc
         except (urllib.error.URLError, OSError) as exc:
             raise TransportError(f"cannot reach {self.base_url}: {exc}") from exc
+        except (ValueError, http.client.HTTPException) as exc:
+            # A malformed STEWARD_URL, a token that cannot be sent in a header, a garbled
+            # answer: exit 2, never a traceback whose exit status 1 reads as "deny".
+            raise TransportError(f"cannot call {self.base_url}: {exc}") from exc
         try:
             return json.loads(payload)
         except ValueError as exc:

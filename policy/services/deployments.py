@@ -7,7 +7,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -131,6 +131,13 @@ def deployment_create(
     from policy.services.policies import _slug
 
     slug = _slug(slug, "slug")
+    if slug.isdigit():
+        # A deployment is named by id or slug (API paths, checks, waivers): a numeric slug
+        # would shadow another deployment's id, e.g. turn another team's CI check into its own.
+        raise DomainError(
+            "slug must contain a letter: a number would read as a deployment id.",
+            fields={"slug": ["Not only digits."]},
+        )
     if Deployment.objects.filter(slug=slug).exists():
         raise Conflict(f"A deployment {slug!r} exists.", fields={"slug": ["Already in use."]})
     fields = _clean(
@@ -144,15 +151,21 @@ def deployment_create(
             "expected_mau": expected_mau,
         }
     )
-    deployment = Deployment.objects.create(
-        slug=slug,
-        name=name,
-        model_version=model_version,
-        commercial=commercial,
-        team=team,
-        owner=owner or actor,
-        **fields,
-    )
+    try:
+        with transaction.atomic():
+            deployment = Deployment.objects.create(
+                slug=slug,
+                name=name,
+                model_version=model_version,
+                commercial=commercial,
+                team=team,
+                owner=owner or actor,
+                **fields,
+            )
+    except IntegrityError as exc:  # a concurrent create of the same slug (a CI retry)
+        raise Conflict(
+            f"A deployment {slug!r} exists.", fields={"slug": ["Already in use."]}
+        ) from exc
     record_event(
         actor=actor,
         action="deployment.created",

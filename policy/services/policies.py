@@ -6,13 +6,14 @@ import math
 import re
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import User
 from audit.services import record_event
 from config.exceptions import Conflict, DomainError, NotAllowed
+from config.json_depth import MAX_JSON_DEPTH, nested_deeper_than
 from policy.evaluation import (
     PolicyCompileError,
     cache,
@@ -42,6 +43,17 @@ def _require_draft(version: PolicyVersion) -> None:
         )
 
 
+def _locked_draft(version: PolicyVersion) -> PolicyVersion:
+    """``version`` read again under a row lock, refused unless still a draft.
+
+    The caller's copy may predate a publish that committed since (two editors): checked on
+    it, an edit landed in a frozen version, and saving it put the version back to a draft.
+    version_publish takes the same lock."""
+    version = PolicyVersion.objects.select_for_update().select_related("policy").get(pk=version.pk)
+    _require_draft(version)
+    return version
+
+
 def _slug(value: str, field: str) -> str:
     value = (value or "").strip()
     if not _SLUG.match(value):
@@ -64,9 +76,13 @@ def policy_create(
         raise Conflict(f"A policy {slug!r} exists.", fields={"slug": ["Already in use."]})
     if not (name or "").strip():
         raise DomainError("A policy needs a name.", fields={"name": ["Required."]})
-    policy = Policy.objects.create(
-        slug=slug, name=name.strip(), description=description, mode=mode, created_by=actor
-    )
+    try:
+        with transaction.atomic():
+            policy = Policy.objects.create(
+                slug=slug, name=name.strip(), description=description, mode=mode, created_by=actor
+            )
+    except IntegrityError as exc:  # a concurrent create of the same slug
+        raise Conflict(f"A policy {slug!r} exists.", fields={"slug": ["Already in use."]}) from exc
     record_event(
         actor=actor,
         action="policy.created",
@@ -110,6 +126,12 @@ def _clean_params(params: Any) -> dict[str, Any]:
     if not isinstance(params, dict):
         raise DomainError(
             "Parameters must be a JSON object.", fields={"params": ["Must be a JSON object."]}
+        )
+    if nested_deeper_than(params, MAX_JSON_DEPTH):
+        # Hashing and storing walk the value recursively: deeper was a RecursionError (500).
+        raise DomainError(
+            f"Parameters nest deeper than {MAX_JSON_DEPTH} levels.",
+            fields={"params": [f"At most {MAX_JSON_DEPTH} levels deep."]},
         )
     if len(json.dumps(params)) > MAX_PARAMS_BYTES:
         raise DomainError("Parameters are too large.", fields={"params": ["At most 64 KiB."]})
@@ -193,7 +215,7 @@ def version_update(
     *, actor: User, version: PolicyVersion, params: Any = None, notes: str | None = None
 ) -> PolicyVersion:
     _require_editor(actor)
-    _require_draft(version)
+    version = _locked_draft(version)
     changes: dict[str, Any] = {}
     if params is not None:
         params = _clean_params(params)
@@ -248,7 +270,7 @@ def rule_create(
     position: int | None = None,
 ) -> Rule:
     _require_editor(actor)
-    _require_draft(version)
+    version = _locked_draft(version)
     rule_id, expression, message, severity = _validate_rule(
         rule_id=rule_id, expression=expression, message=message, severity=severity
     )
@@ -287,7 +309,7 @@ def rule_update(
     title: str | None = None,
 ) -> Rule:
     _require_editor(actor)
-    _require_draft(rule.version)
+    rule.version = _locked_draft(rule.version)
     new = {
         "expression": rule.expression if expression is None else expression,
         "message": rule.message if message is None else message,
@@ -309,7 +331,7 @@ def rule_update(
 @transaction.atomic
 def rule_delete(*, actor: User, rule: Rule) -> None:
     _require_editor(actor)
-    _require_draft(rule.version)
+    rule.version = _locked_draft(rule.version)
     record_event(
         actor=actor,
         action="policy.rule_deleted",

@@ -81,6 +81,13 @@ def slug_from_repo(repo_id: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name).strip("-")[:100]
 
 
+def _as_list(value: Any) -> list[Any]:
+    # Cards often write a single entry as a scalar ("datasets: wikitext"), not a list.
+    if isinstance(value, list | tuple):
+        return list(value)
+    return [value] if isinstance(value, str) else []
+
+
 def _first(value: Any) -> str:
     if isinstance(value, list):
         return str(value[0]) if value else ""
@@ -159,7 +166,7 @@ def parse_model_card(content: str | bytes, *, hf_repo_id: str = "") -> CardPrevi
         if base is None:
             warnings.append(f"Base model '{base_repo}' is not in the registry; lineage left empty.")
 
-    datasets = [str(d) for d in (getattr(data, "datasets", None) or []) if d]
+    datasets = [str(d) for d in _as_list(getattr(data, "datasets", None)) if d]
     pipeline = str(getattr(data, "pipeline_tag", "") or "")
     modality = PIPELINE_MODALITY.get(pipeline, Modality.TEXT)
     tags = [str(t).lower() for t in (getattr(data, "tags", None) or [])]

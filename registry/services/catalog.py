@@ -127,7 +127,11 @@ def license_ensure(*, actor: Any, spdx_id: str, **data: Any) -> License:
             raise DomainError("A licence needs a category.", fields={"category": ["Required."]})
         lic = License(spdx_id=canonical, **clean)
         full_clean(lic)
-        lic.save()
+        try:
+            with transaction.atomic():
+                lic.save()
+        except IntegrityError as exc:  # a concurrent create of the same licence
+            raise Conflict(f"Licence '{canonical}' is already in the catalog.") from exc
         record_event(
             actor=actor,
             action="license.created",
@@ -226,7 +230,13 @@ def model_create(
     model = AIModel(slug=slug, license=lic, owner_team=owner_team, base_model=base_model, **clean)
     _apply_openness(model)
     full_clean(model, exclude=["license", "owner_team", "base_model"])
-    model.save()
+    try:
+        with transaction.atomic():
+            model.save()
+    except IntegrityError as exc:  # a concurrent create of the same slug
+        raise Conflict(
+            f"A model with slug '{slug}' already exists.", fields={"slug": ["Taken."]}
+        ) from exc
     record_event(
         actor=actor,
         action="model.created",
@@ -293,6 +303,13 @@ def version_create(
     label = (label or "").strip()
     if not label:
         raise DomainError("A version needs a label.", fields={"label": ["Required."]})
+    limit = ModelVersion._meta.get_field("label").max_length or 100
+    if len(label) > limit:
+        # PostgreSQL refuses a longer value (DataError, a 500 from the card import).
+        raise DomainError(
+            f"A version label has at most {limit} characters.",
+            fields={"label": [f"At most {limit} characters."]},
+        )
     digest = (artifact_sha256 or "").strip().lower()
     if digest and not _SHA256.match(digest):
         raise DomainError(

@@ -172,7 +172,8 @@ def parse_lm_eval(raw: bytes | str | dict[str, Any]) -> list[EvalInput]:
             raise Unprocessable("The lm-eval results file is larger than 5 MB.")
         try:
             data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            # RecursionError: a document nested thousands deep.
             raise Unprocessable(f"The lm-eval results are not valid JSON: {exc}") from exc
     else:
         data = raw
@@ -188,8 +189,14 @@ def parse_lm_eval(raw: bytes | str | dict[str, Any]) -> list[EvalInput]:
     n_shots_raw = data.get("n-shot")
     n_shots: dict[str, Any] = n_shots_raw if isinstance(n_shots_raw, dict) else {}
     evaluated_on = None
-    if isinstance(data.get("date"), int | float):
-        evaluated_on = datetime.fromtimestamp(float(data["date"]), tz=UTC).date()
+    if isinstance(data.get("date"), int | float) and not isinstance(data["date"], bool):
+        try:
+            evaluated_on = datetime.fromtimestamp(float(data["date"]), tz=UTC).date()
+        except (OverflowError, OSError, ValueError) as exc:
+            raise Unprocessable(
+                f"lm-eval results: 'date' {data['date']!r} is not a Unix timestamp.",
+                fields={"date": ["Not a Unix timestamp."]},
+            ) from exc
     config_raw = data.get("config")
     config: dict[str, Any] = config_raw if isinstance(config_raw, dict) else {}
     model_args = str(config.get("model_args") or "")[:200]

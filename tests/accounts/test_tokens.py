@@ -199,6 +199,34 @@ def test_create_api_token_command_prints_a_working_secret(db, capsys):
     assert event.context["channel"] == "command:create_api_token"
 
 
+def test_a_service_account_made_for_a_token_can_read_what_its_checks_decided(db, capsys):
+    # Made role-less, the README's CI token could check but read nothing: its own decisions
+    # were 404 and registry lists came back empty; and the user was created unaudited.
+    call_command(
+        "create_api_token", "new-ci", "--service-account", "--name", "gh",
+        "--scope", "policy:check", "--scope", "registry:read",
+    )  # fmt: skip
+    client = _client(capsys.readouterr().out.strip())
+    assert client.get("/api/v1/me/").json()["roles"] == ["viewer"]
+    assert AuditEvent.objects.filter(action="user.created").exists()
+
+
+def test_a_concurrent_create_of_the_same_token_name_is_a_400(viewer, token_for, monkeypatch):
+    # A double-submitted token form: the second request's name check ran before the first
+    # request's insert.
+    from django.db.models import QuerySet
+
+    token_for(viewer, "registry:read", name="deploy")
+    exists = QuerySet.exists
+    monkeypatch.setattr(
+        QuerySet, "exists", lambda qs: False if qs.model is ApiToken else exists(qs)
+    )
+    with pytest.raises(DomainError) as refused:
+        token_for(viewer, "registry:read", name="deploy")
+    assert "name" in refused.value.fields
+    assert ApiToken.objects.filter(user=viewer, name="deploy").count() == 1
+
+
 def test_audit_event_for_token_use_names_the_token(viewer, token_for):
     from audit.services import record_event
 

@@ -132,3 +132,38 @@ def test_a_path_with_a_nul_character_is_a_404(api_client: APIClient, admin_user,
     assert response.status_code == 404
     if path.startswith("/api/"):
         assert response.json()["error"]["code"] == "not_found"
+
+
+def test_wrong_method_with_a_token_is_a_json_405_not_a_403(bearer, viewer):
+    client = bearer(viewer, "policy:check", "registry:read")
+    for method, path in [
+        ("put", "/api/v1/me/"),
+        ("get", "/api/v1/policy/check"),
+        ("post", "/api/v1/policy/ping"),
+    ]:
+        response = getattr(client, method)(path, {}, format="json")
+        assert response.status_code == 405, (method, path, response.json())
+        assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_head_with_a_token_needs_what_get_needs(bearer, viewer):
+    client = bearer(viewer, "policy:check", "registry:read")
+    for path in ["/api/v1/me/", "/api/v1/policy/ping"]:
+        assert client.get(path).status_code == 200
+        assert client.head(path).status_code == 200, path
+
+
+@pytest.mark.parametrize("depth", [65, 900, 50_000])
+def test_json_nested_too_deep_is_a_json_400(bearer, viewer, depth):
+    client = bearer(viewer, "policy:check", "registry:write")
+    body = "[" * depth + "]" * depth
+    for path in ["/api/v1/policy/check", "/api/v1/models/import-card/"]:
+        response = client.post(path, data=body, content_type="application/json")
+        assert response.status_code == 400, (path, response.content[:200])
+        assert response.json()["error"]["code"] == "parse_error"
+
+
+def test_json_nested_a_few_levels_is_still_parsed(bearer, viewer):
+    body = {"deployment": "nope", "x": [[[[{"a": [1]}]]]]}
+    response = bearer(viewer, "policy:check").post("/api/v1/policy/check", body, format="json")
+    assert response.status_code == 422

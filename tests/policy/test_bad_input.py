@@ -128,6 +128,35 @@ def test_parameters_with_nan_or_infinity_are_a_form_error_on_the_page(client, ap
     assert PolicyVersion.objects.get(policy=policy, number=1).params == {}
 
 
+@pytest.mark.parametrize("depth", [100, 900])
+def test_parameters_nested_too_deep_are_refused_by_the_service(approver, depth):
+    # Hashing and saving walk params recursively: a few hundred levels was a RecursionError.
+    from config.exceptions import DomainError
+    from policy.services import policy_create, version_create_draft, version_update
+
+    policy = policy_create(actor=approver, slug="deep", name="Deep", mode="enforce")
+    draft = version_create_draft(actor=approver, policy=policy)
+    params: dict = {"a": 1}
+    for _ in range(depth):
+        params = {"a": params}
+    with pytest.raises(DomainError) as refused:
+        version_update(actor=approver, version=draft, params=params)
+    assert "params" in refused.value.fields
+
+
+def test_parameters_nested_too_deep_are_a_form_error_in_the_ui(client, approver):
+    from policy.services import policy_create, version_create_draft
+
+    policy = policy_create(actor=approver, slug="deep-ui", name="Deep", mode="enforce")
+    version_create_draft(actor=approver, policy=policy)
+    client.force_login(approver)
+    for depth in (900, 50_000):
+        params = '{"a": ' * depth + "1" + "}" * depth
+        response = client.post("/policies/deep-ui/v1/params", {"params": params, "notes": ""})
+        assert response.status_code == 400, depth
+        assert b"deep" in response.content
+
+
 def test_parameters_with_ordinary_numbers_are_saved(bearer, approver):
     from policy.services import policy_create, version_create_draft
 

@@ -75,6 +75,44 @@ def test_deployments_over_the_api(eu_only, bearer, owner):
     assert response.json()["status"] == "active"
 
 
+def test_a_numeric_slug_cannot_shadow_another_deployments_id(
+    eu_only, make_deployment, bearer, owner, make_user
+):
+    theirs = make_deployment(eu_only, slug="team-bot", region="eu-west-1")
+    client = bearer(make_user("intruder", ["model_owner"]), "policy:write", "policy:check")
+    body = {
+        "slug": str(theirs.pk), "model": "eu-only", "environment": "prod", "region": "us-east-1",
+        "hosting": "self_hosted", "use_case": "customer-support-chatbot", "data_classes": ["pii"],
+    }  # fmt: skip
+    response = client.post("/api/v1/policy/deployments/", body, format="json")
+    assert response.status_code == 400, response.json()
+    assert "slug" in response.json()["error"]["fields"]
+    assert not Deployment.objects.filter(slug=str(theirs.pk)).exists()
+    checked = client.post("/api/v1/policy/check", {"deployment": str(theirs.pk)}, format="json")
+    assert checked.json()["decision"] == "allow"
+    assert client.get(f"/api/v1/policy/deployments/{theirs.pk}/").json()["slug"] == "team-bot"
+
+
+def test_a_concurrent_create_of_the_same_slug_is_a_409(eu_only, bearer, owner, monkeypatch):
+    from django.db.models import QuerySet
+
+    client = bearer(owner, "policy:write")
+    body = {
+        "slug": "twice", "model": "eu-only", "environment": "prod", "region": "eu-west-1",
+        "hosting": "self_hosted", "use_case": "coding-assistant",
+    }  # fmt: skip
+    assert client.post("/api/v1/policy/deployments/", body, format="json").status_code == 201
+    # The other request's check ran before this one's insert: it saw no such slug.
+    exists = QuerySet.exists
+    monkeypatch.setattr(
+        QuerySet, "exists", lambda qs: False if qs.model is Deployment else exists(qs)
+    )
+    response = client.post("/api/v1/policy/deployments/", body, format="json")
+    assert response.status_code == 409, response.content
+    assert "slug" in response.json()["error"]["fields"]
+    assert Deployment.objects.filter(slug="twice").count() == 1
+
+
 def _waiver(owner, deployment, rule="approval-region", days=30):
     return waiver_request(
         actor=owner,

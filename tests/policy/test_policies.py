@@ -16,10 +16,12 @@ from policy.services import (
     policy_create,
     policy_update,
     rule_create,
+    rule_delete,
     rule_update,
     simulate_version,
     version_create_draft,
     version_publish,
+    version_update,
 )
 from tests.policy.factories import approved_version
 
@@ -117,6 +119,45 @@ def test_non_boolean_and_oversized_expressions_are_refused(approver, catalog):
         for i in range(5):
             nested = f"cel.bind(v{i}, 1, {nested})"
         rule_create(actor=approver, version=draft, rule_id="r", expression=nested, message="m")
+
+
+def test_a_concurrent_create_of_the_same_policy_slug_is_a_409(writer, monkeypatch):
+    from django.db.models import QuerySet
+
+    body = {"slug": "twice", "name": "Twice"}
+    assert writer.post(f"{BASE}/", body, format="json").status_code == 201
+    # The other request's check ran before this one's insert: it saw no such slug.
+    exists = QuerySet.exists
+    monkeypatch.setattr(QuerySet, "exists", lambda qs: False if qs.model is Policy else exists(qs))
+    response = writer.post(f"{BASE}/", body, format="json")
+    assert response.status_code == 409, response.content
+    assert Policy.objects.filter(slug="twice").count() == 1
+
+
+def test_edits_from_a_copy_read_before_a_publish_cannot_change_the_published_version(
+    approver, second_approver, catalog
+):
+    # Two editors: the second read the draft, the first published it, then the second saves.
+    from policy.models import PolicyVersion
+
+    policy = _custom_policy(approver, "true")
+    draft = version_create_draft(actor=approver, policy=policy)
+    stale = PolicyVersion.objects.get(pk=draft.pk)
+    stale_rule = stale.rules.get()
+    published = version_publish(actor=approver, version=draft, reevaluate=False)
+    with pytest.raises(Conflict):
+        version_update(actor=second_approver, version=stale, notes="late")
+    with pytest.raises(Conflict):
+        rule_create(
+            actor=second_approver, version=stale, rule_id="late", expression="true", message="m"
+        )
+    with pytest.raises(Conflict):
+        rule_update(actor=second_approver, rule=stale_rule, expression="false")
+    with pytest.raises(Conflict):
+        rule_delete(actor=second_approver, rule=stale_rule)
+    again = PolicyVersion.objects.get(pk=draft.pk)
+    assert again.is_published and again.sha256 == published.sha256
+    assert [r.expression for r in again.rules.all()] == ["true"]
 
 
 def test_a_published_version_is_immutable_and_hashed(writer, approver, catalog):

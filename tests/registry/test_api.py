@@ -74,6 +74,25 @@ def test_owner_creates_a_model_and_unknown_licence_is_422(bearer, owner, team, a
     assert AIModel.objects.count() == 1
 
 
+def test_a_concurrent_create_of_the_same_model_slug_is_a_409(
+    bearer, owner, team, apache, monkeypatch
+):
+    from django.db.models import QuerySet
+
+    client = bearer(owner, "registry:write")
+    payload = {
+        "slug": "twice", "name": "Twice", "provider": "Meta", "provider_jurisdiction": "US",
+        "access": "open_weights", "license": "Apache-2.0",
+    }  # fmt: skip
+    assert client.post("/api/v1/models/", payload, format="json").status_code == 201
+    # The other request's checks ran before this one's insert: they saw no such slug.
+    exists = QuerySet.exists
+    monkeypatch.setattr(QuerySet, "exists", lambda qs: False if qs.model is AIModel else exists(qs))
+    response = client.post("/api/v1/models/", payload, format="json")
+    assert response.status_code == 409, response.content
+    assert AIModel.objects.filter(slug="twice").count() == 1
+
+
 def test_viewer_and_read_tokens_cannot_write(bearer, viewer, owner, team, apache, draft):
     payload = {
         "slug": "x",
@@ -239,6 +258,23 @@ def test_licence_catalog_endpoints(bearer, approver, viewer, apache):
         == 403
     )
     assert AuditEvent.objects.filter(action="license.created").count() == 1
+
+
+def test_a_concurrent_create_of_the_same_licence_is_a_409(bearer, approver, monkeypatch):
+    from django.db.models import QuerySet
+
+    from registry.models import License
+
+    client = bearer(approver, "registry:write")
+    body = {"spdx_id": "LicenseRef-Twice", "name": "Twice", "category": "permissive"}
+    assert client.post("/api/v1/licenses/", body, format="json").status_code == 201
+    # The other request's checks ran before this one's insert: they saw no such licence.
+    exists, first = QuerySet.exists, QuerySet.first
+    monkeypatch.setattr(QuerySet, "exists", lambda qs: False if qs.model is License else exists(qs))
+    monkeypatch.setattr(QuerySet, "first", lambda qs: None if qs.model is License else first(qs))
+    response = client.post("/api/v1/licenses/", body, format="json")
+    assert response.status_code == 409, response.content
+    assert License.objects.filter(spdx_id="LicenseRef-Twice").count() == 1
 
 
 def test_compare_endpoint(bearer, viewer, owner, make_model):

@@ -127,6 +127,19 @@ def test_import_creates_model_version_evals_and_lineage(catalog, fixture_text, o
     assert AuditEvent.objects.filter(action="model.card_imported", target_id=str(model.pk)).exists()
 
 
+def test_import_with_a_version_label_too_long_is_400_and_saves_nothing(catalog, owner, team):
+    with pytest.raises(DomainError) as refused:
+        services.model_card_import(
+            actor=owner,
+            content="---\nlicense: mit\n---\n# x",
+            hf_repo_id="acme/long-label",
+            version_label="v" * 101,
+            overrides={"provider": "Acme", "provider_jurisdiction": "FR"},
+        )
+    assert "label" in refused.value.fields
+    assert not AIModel.objects.exists() and not ModelVersion.objects.exists()
+
+
 def test_import_with_an_unknown_licence_saves_nothing(catalog, fixture_text, owner, team):
     with pytest.raises(Unprocessable) as exc:
         services.model_card_import(
@@ -136,6 +149,15 @@ def test_import_with_an_unknown_licence_saves_nothing(catalog, fixture_text, own
         )
     assert "LicenseRef-Qwen" in exc.value.message
     assert not AIModel.objects.exists() and not ModelVersion.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("datasets", "expected"),
+    [("wikitext", ["wikitext"]), ("5", []), ("{a: 1}", []), ("[wikitext, c4]", ["wikitext", "c4"])],
+)
+def test_card_datasets_given_as_a_scalar_are_read_whole(catalog, datasets, expected):
+    preview = services.parse_model_card(f"---\nlicense: mit\ndatasets: {datasets}\n---\n# x")
+    assert preview.datasets == expected
 
 
 @pytest.mark.parametrize(
@@ -179,6 +201,9 @@ def test_lm_eval_results_import(draft, owner, fixture_text):
         ('{"results": {"mmlu": {"acc,none": "high"}}}', "not a number"),
         ('{"results": {"mmlu": {"acc,none": 1.7}}}', "out of range"),
         ('{"results": {"mmlu": {"alias": "mmlu"}}}', "no numeric metric"),
+        ('{"results": {"mmlu": {"acc,none": 0.5}}, "date": 1e20}', "not a Unix timestamp"),
+        ('{"results": {"mmlu": {"acc,none": 0.5}}, "date": NaN}', "not a Unix timestamp"),
+        ("[" * 50_000 + "]" * 50_000, "not valid JSON"),
     ],
 )
 def test_lm_eval_json_of_the_wrong_shape_is_refused_and_nothing_saved(
