@@ -4,6 +4,7 @@ and a detached Ed25519 signature over the manifest.
 ```
 export-<id>.zip
   events.jsonl | events.csv | events.ocsf.jsonl | report.pdf + events.jsonl
+                       (CSV cells are escaped against formula injection, see csv_cell)
   hashes.txt           "<seq> <hash>" per exported event, in order
   manifest.json        RFC 8785 JSON: filters, count, first/last seq, files and SHA-256s,
                        the signed checkpoints the export spans, key id
@@ -42,6 +43,14 @@ CHUNK = 2000
 MAX_CHECKPOINTS = 1000
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
 
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection,
+# CWE-1236), and event fields such as a failed sign-in's username come from outsiders. OWASP:
+# prefix such a cell with '. A cell that already starts with ' is prefixed too, so removing
+# one leading ' before any of these gives back exactly the original text (the offline
+# verifier does so, told by the manifest's "csv_formula_escape", to recompute the hashes).
+CSV_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "'")
+CSV_FORMULA_ESCAPE = "leading-quote"
+
 EVENTS_FILE = {
     ExportFormat.JSONL: ("events.jsonl", "jsonl"),
     ExportFormat.CSV: ("events.csv", "csv"),
@@ -55,6 +64,12 @@ def iter_export_events(qs: QuerySet[AuditEvent]) -> Iterator[dict[str, Any]]:
         event = dict(zip(EVENT_FIELDS, row, strict=True))
         event["occurred_at"] = format_time(event["occurred_at"])
         yield event
+
+
+def csv_cell(value: Any) -> str:
+    """``value`` as the text of a CSV cell, with a ' before a leading formula character."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(CSV_FORMULA_TRIGGERS) else text
 
 
 class _DigestWriter:
@@ -85,8 +100,12 @@ def build_bundle(
     *,
     total: int,
     on_progress: Callable[[int, int], None],
+    escape_csv_formulas: bool = True,
 ) -> dict[str, Any]:
-    """Write the bundle for ``export``; returns the fields to store on the export row."""
+    """Write the bundle for ``export``; returns the fields to store on the export row.
+
+    ``escape_csv_formulas=False`` writes CSV cells verbatim, as bundles made before the
+    escaping were: only for checking that the verifier still reads those."""
     signer = signing_key()
     out_dir = Path(settings.STEWARD_AUDIT_EXPORT_DIR)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -96,9 +115,11 @@ def build_bundle(
         events_out = _DigestWriter(work / events_name)
         hashes_out = _DigestWriter(work / "hashes.txt")
         csv_writer = None
+        escape_csv = escape_csv_formulas and events_format == "csv"
+        cell: Callable[[Any], Any] = csv_cell if escape_csv else _verbatim
         if events_format == "csv":
             csv_writer = csv.writer(events_out, lineterminator="\n")
-            csv_writer.writerow(EVENT_FIELDS)
+            csv_writer.writerow([cell(name) for name in EVENT_FIELDS])
         summary = ReportSummary() if export.format == ExportFormat.PDF else None
         count = 0
         first_seq: int | None = None
@@ -107,7 +128,7 @@ def build_bundle(
             if csv_writer is not None:
                 csv_writer.writerow(
                     [
-                        _dumps(event[name]) if name in ("changes", "context") else event[name]
+                        cell(_dumps(event[name]) if name in ("changes", "context") else event[name])
                         for name in EVENT_FIELDS
                     ]
                 )
@@ -168,6 +189,9 @@ def build_bundle(
             "signature_algorithm": "Ed25519",
             "signature_file": "manifest.json.sig",
         }
+        if escape_csv:
+            # Signed with the rest: how to read the cells back before hashing them.
+            manifest["csv_formula_escape"] = CSV_FORMULA_ESCAPE
         manifest_bytes = canonicalize(manifest)
         signature = signer.sign(manifest_bytes)
         bundle_name = f"steward-audit-export-{export.pk}.zip"
@@ -209,6 +233,10 @@ def remove_abandoned_work_dirs(older_than_seconds: float) -> int:
             shutil.rmtree(work, ignore_errors=True)
             removed += 1
     return removed
+
+
+def _verbatim(value: Any) -> Any:
+    return value
 
 
 def _file_digest(path: Path) -> dict[str, Any]:

@@ -6,7 +6,9 @@ reports each one:
 1. signature  — manifest.json.sig is an Ed25519 signature of manifest.json by the key;
 2. files      — every file the manifest lists is present with its SHA-256 and size;
 3. events     — every event's hash recomputes from its fields (RFC 8785 + SHA-256), and
-                consecutive events link (prev_hash = the previous event's hash);
+                consecutive events link (prev_hash = the previous event's hash); CSV cells
+                escaped against formula injection (manifest "csv_formula_escape":
+                "leading-quote") are unescaped first;
 4. event list — the events are exactly those listed in hashes.txt, and count/first/last seq
                 match the manifest;
 5. checkpoints — each signed checkpoint in the manifest verifies, and matches any exported
@@ -51,6 +53,10 @@ HASHED_FIELDS = (
     "outcome",
     "prev_hash",
 )
+# The server puts a ' before a CSV cell starting with one of these (a spreadsheet would run
+# it as a formula), a leading ' included, so removing one ' gives back the exact text.
+CSV_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "'")
+CSV_FORMULA_ESCAPES = ("leading-quote",)
 CHECKPOINT_PAYLOAD = (
     "type",
     "version",
@@ -133,11 +139,46 @@ class Result:
         return [f"{name}: {detail}" for name, ok, detail in self.checks if not ok]
 
 
-def _events(data: bytes, fmt: str) -> Iterator[dict[str, Any]]:
+def unescape_csv_cell(text: str) -> str:
+    """A cell of a ``leading-quote`` CSV as the text the server had.
+
+    Raises ValueError for a cell the server cannot have written that way (a formula
+    character with no ' before it, or a ' before anything else): escaping is one to one."""
+    if text[:1] == "'" and text[1:2] and text[1:2] in CSV_FORMULA_TRIGGERS:
+        return text[1:]
+    if text.startswith(CSV_FORMULA_TRIGGERS):
+        raise ValueError(f"cell {text[:12]!r}… is not escaped as csv_formula_escape says")
+    return text
+
+
+def _csv_rows(text: io.TextIOWrapper, escape: str | None) -> Iterator[dict[str, Any]]:
+    if escape is None:
+        # Bundles made before the escaping (or by a server without it): read as ever.
+        yield from csv.DictReader(text)
+        return
+    if escape not in CSV_FORMULA_ESCAPES:
+        raise ValueError(f"unknown csv_formula_escape {escape!r}")
+    reader = csv.reader(text)
+    header: list[str] | None = None
+    for cells in reader:
+        if not cells:
+            continue
+        try:
+            cells = [unescape_csv_cell(cell) for cell in cells]
+        except ValueError as exc:
+            raise ValueError(f"line {reader.line_num}: {exc}") from None
+        if header is None:
+            header = cells
+        elif len(cells) != len(header):
+            raise ValueError(f"line {reader.line_num}: {len(cells)} cells, {len(header)} expected")
+        else:
+            yield dict(zip(header, cells, strict=True))
+
+
+def _events(data: bytes, fmt: str, csv_escape: str | None = None) -> Iterator[dict[str, Any]]:
     text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline="")
     if fmt == "csv":
-        reader = csv.DictReader(text)
-        for row in reader:
+        for row in _csv_rows(text, csv_escape):
             event: dict[str, Any] = dict(row)
             event["seq"] = int(event["seq"])
             event["changes"] = json.loads(event["changes"])
@@ -218,7 +259,11 @@ def verify_bundle(path: str, keys: list[Ed25519PublicKey]) -> Result:
         event_problem = None
         previous: dict[str, Any] | None = None
         try:
-            for event in _events(archive.read(events_name), manifest.get("events_format", "jsonl")):
+            for event in _events(
+                archive.read(events_name),
+                manifest.get("events_format", "jsonl"),
+                manifest.get("csv_formula_escape"),
+            ):
                 seq = int(event["seq"])
                 computed = event_hash(event)
                 if event_problem is None and computed != event.get("hash"):

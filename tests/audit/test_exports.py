@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import zipfile
 from pathlib import Path
@@ -9,6 +11,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.conf import settings
 from steward_client.cli import main as steward_main
 from steward_client.verify import verify_bundle
 
@@ -318,3 +321,160 @@ def test_an_event_with_a_big_float_verifies_on_the_server_and_offline(
     export = run_export("jsonl")
     code, output = _verify(bundle_path(export), public_key_file, capsys)
     assert code == 0, output
+
+
+# CSV cells that a spreadsheet would run as a formula (CWE-1236): a failed sign-in's username,
+# a user's name, a target's label are typed by people the auditor does not control.
+FORMULA = '=HYPERLINK("http://evil","x")'
+DASH = "-2+3+cmd|' /C calc'!A0"
+QUOTE = "'=1+1 already quoted"
+
+
+@pytest.fixture
+def formula_events(make_user: Any) -> None:
+    from accounts.services import login_failed
+
+    login_failed(username=FORMULA, locked_out=False)
+    record_event(
+        actor=make_user(DASH),
+        action="test.step",
+        target=("test.thing", "@7", QUOTE),
+        changes={"note": FORMULA},
+    )
+
+
+def _csv_rows(data: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_escaped_and_the_bundle_verifies(
+    formula_events, run_export, public_key_file, capsys
+):
+    from steward_client.verify import _events
+
+    from audit.exports.bundle import iter_export_events
+    from audit.models import AuditEvent
+
+    export = run_export("csv")
+    data = read_member(export, "events.csv")
+    rows = _csv_rows(data)
+    assert rows[0]["target_label"] == "'" + FORMULA
+    assert rows[1]["actor_label"] == "'" + DASH
+    assert (rows[1]["target_id"], rows[1]["target_label"]) == ("'@7", "'" + QUOTE)
+    for row in rows:
+        for cell in row.values():
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    manifest = json.loads(read_member(export, "manifest.json"))
+    assert manifest["csv_formula_escape"] == "leading-quote"
+
+    code, output = _verify(bundle_path(export), public_key_file, capsys)
+    assert code == 0, output
+
+    # The verifier reads back exactly what the server hashed.
+    original = list(iter_export_events(AuditEvent.objects.filter(seq__lte=export.last_seq)))
+    assert list(_events(data, "csv", "leading-quote")) == original
+    assert original[0]["target_label"] == FORMULA
+    assert original[1]["actor_label"] == DASH
+    assert original[1]["target_label"] == QUOTE
+
+
+@pytest.mark.parametrize(
+    ("escaped", "forged"),
+    [
+        (f"'{FORMULA}", f"'{FORMULA.replace('evil', 'evel')}"),  # content changed
+        (f"'{FORMULA}", FORMULA),  # escape removed: the spreadsheet would run it again
+        (f"'{QUOTE}", QUOTE),  # one quote of two removed
+    ],
+)
+def test_a_changed_escaped_csv_cell_fails_verification(
+    escaped, forged, formula_events, run_export, public_key_file, tmp_path, capsys
+):
+    export = run_export("csv")
+    forged_bundle = tmp_path / "forged.zip"
+
+    def change(data: bytes) -> bytes:
+        rows = _csv_rows(data)
+        changed = [{k: forged if v == escaped else v for k, v in row.items()} for row in rows]
+        assert changed != rows
+        out = io.StringIO(newline="")
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(changed)
+        return out.getvalue().encode("utf-8")
+
+    _rewrite(bundle_path(export), forged_bundle, "events.csv", change)
+    code, output = _verify(forged_bundle, public_key_file, capsys)
+    assert code == 1
+    assert "digest mismatch: events.csv" in output
+    assert "FAILED events:" in output
+
+
+def test_a_csv_bundle_from_before_the_escaping_still_verifies(
+    formula_events, auditor, make_checkpoint, public_key_file, tmp_path, capsys
+):
+    from audit.exports.bundle import build_bundle
+    from audit.models import AuditEvent
+
+    export = export_request(actor=auditor, format="csv", filters={})
+    checkpoint = make_checkpoint()
+    result = build_bundle(
+        export,
+        AuditEvent.objects.all(),
+        checkpoint,
+        total=AuditEvent.objects.count(),
+        on_progress=lambda done, total: None,
+        escape_csv_formulas=False,
+    )
+    assert "csv_formula_escape" not in result["manifest"]
+    old = Path(settings.STEWARD_AUDIT_EXPORT_DIR) / result["bundle_name"]
+    with zipfile.ZipFile(old) as archive:
+        rows = _csv_rows(archive.read("events.csv"))
+    assert rows[0]["target_label"] == FORMULA  # verbatim, as such bundles were
+    assert rows[1]["target_label"] == QUOTE
+    code, output = _verify(old, public_key_file, capsys)
+    assert code == 0, output
+
+    forged = tmp_path / "forged.zip"
+    _rewrite(old, forged, "events.csv", lambda d: d.replace(b"evil", b"evel", 1))
+    code, output = _verify(forged, public_key_file, capsys)
+    assert code == 1
+    assert "hash mismatch at seq 1" in output
+
+
+def test_a_manifest_naming_an_unknown_csv_escape_fails_the_events_check(
+    formula_events, run_export, public_key_file, tmp_path, capsys
+):
+    from audit.chain import canonicalize
+
+    export = run_export("csv")
+    manifest = json.loads(read_member(export, "manifest.json"))
+    manifest["csv_formula_escape"] = "backslash"
+    manifest_bytes = canonicalize(manifest)
+    # Signed by the server's own key: a manifest from a newer server, say.
+    rebuilt = tmp_path / "rebuilt.zip"
+    with zipfile.ZipFile(bundle_path(export)) as old, zipfile.ZipFile(rebuilt, "w") as new:
+        for item in old.namelist():
+            if item == "manifest.json":
+                new.writestr(item, manifest_bytes)
+            elif item == "manifest.json.sig":
+                new.writestr(item, signing_key().sign(manifest_bytes) + "\n")
+            else:
+                new.writestr(item, old.read(item))
+    code, output = _verify(rebuilt, public_key_file, capsys)
+    assert code == 1
+    assert "OK     signature" in output
+    assert "unknown csv_formula_escape 'backslash'" in output
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "plain", "=1", "+1", "-1", "@x", "\tx", "\rx", "'", "''", "'x", "'=x", "a=b", "\n=x", "="],
+)
+def test_csv_escaping_round_trips_exactly(text):
+    from steward_client.verify import unescape_csv_cell
+
+    from audit.exports.bundle import csv_cell
+
+    escaped = csv_cell(text)
+    assert not escaped.startswith(("=", "+", "-", "@", "\t", "\r"))
+    assert unescape_csv_cell(escaped) == text
