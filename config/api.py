@@ -19,13 +19,12 @@ from django.core.exceptions import (
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import exceptions, parsers, serializers
+from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.exceptions import DomainError
-from config.json_depth import MAX_JSON_DEPTH, nested_deeper_than
 
 logger = logging.getLogger(__name__)
 
@@ -40,21 +39,6 @@ logger = logging.getLogger(__name__)
 )
 class OptionalURLField(serializers.URLField):
     """A URL that may be blank: the schema must admit "" too, or clients reject the data."""
-
-
-class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser, refusing documents nested deeper than ``MAX_JSON_DEPTH``."""
-
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        try:
-            data = super().parse(stream, media_type, parser_context)
-        except RecursionError as exc:
-            raise exceptions.ParseError("JSON parse error - nested too deeply.") from exc
-        if nested_deeper_than(data, MAX_JSON_DEPTH):
-            raise exceptions.ParseError(
-                f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels."
-            )
-        return data
 
 
 class Pagination(PageNumberPagination):

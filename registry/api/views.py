@@ -15,9 +15,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Team
-from config.api import JSONParser
 from config.exceptions import DomainError, NotFound, Unprocessable
 from config.ids import parse_id
+from config.parsers import JSONParser
 from registry import selectors, services
 from registry.aibom import aibom_content_disposition, build_aibom
 from registry.api import serializers as s
