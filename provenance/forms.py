@@ -56,3 +56,29 @@ class SignForm(forms.Form):
 class VerifyForm(forms.Form):
     file = forms.FileField(label="File to verify")
     manifest = forms.FileField(required=False, label="Sidecar manifest (.c2pa), if it has one")
+
+
+class CredentialForm(forms.Form):
+    """Register a signing credential: the certificate chain and where its key is, never the key."""
+
+    name = forms.CharField(max_length=100)
+    certificate_chain = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+        max_length=64 * 1024,
+        label="Certificate chain (PEM, leaf first)",
+    )
+    key_reference = forms.CharField(
+        max_length=500,
+        help_text="Where the private key is: file:/path/to/key.pem on the workers, or "
+        "env:VARIABLE (the variable holds the PEM). The key itself is never uploaded.",
+    )
+    trust_anchor = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        max_length=64 * 1024,
+        label="Trust anchor (PEM, optional)",
+        help_text="The root the chain must lead to; verification then trusts it.",
+    )
+    activate = forms.BooleanField(
+        required=False, initial=True, label="Make it the active credential (new jobs use it)"
+    )

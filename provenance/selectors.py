@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from config.exceptions import NotFound
 from provenance import manifest
-from provenance.models import SigningJob
+from provenance.models import SigningCredential, SigningJob
 from registry.models import ModelVersion, VersionStatus
 
 logger = logging.getLogger(__name__)
@@ -59,3 +59,15 @@ def signable_versions() -> QuerySet[ModelVersion]:
             Q(current_approval__expires_at__isnull=True) | Q(current_approval__expires_at__gt=now)
         )
     )
+
+
+CREDENTIAL_PERMISSION = "provenance.add_signingcredential"
+
+
+def can_manage_credentials(user: Any) -> bool:
+    return bool(user.is_authenticated and user.has_perm(CREDENTIAL_PERMISSION))
+
+
+def credentials() -> QuerySet[SigningCredential]:
+    """Every credential, the active one first (callers check ``can_manage_credentials``)."""
+    return SigningCredential.objects.order_by("-is_active", "-created_at")

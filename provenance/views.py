@@ -15,9 +15,15 @@ from config.exceptions import DomainError, NotFound
 from provenance import services
 from provenance.downloads import download_response
 from provenance.filtersets import SigningJobFilterSet
-from provenance.forms import SignForm, VerifyForm
+from provenance.forms import CredentialForm, SignForm, VerifyForm
 from provenance.models import TrainingMining
-from provenance.selectors import issued_manifest, job_for, jobs_visible_to
+from provenance.selectors import (
+    can_manage_credentials,
+    credentials,
+    issued_manifest,
+    job_for,
+    jobs_visible_to,
+)
 
 
 def _too_large(request: HttpRequest) -> bool:
@@ -92,6 +98,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
             # The page links keep the filters.
             "query": query.urlencode(),
             "can_sign": can_sign,
+            "can_manage_credentials": can_manage_credentials(request.user),
             "has_pending": any(job.status in ("queued", "running") for job in page),
         },
         status=status,
@@ -168,5 +175,41 @@ def verify(request: HttpRequest) -> HttpResponse:
             "job_link": job is not None
             and jobs_visible_to(request.user).filter(pk=job["id"]).exists(),
         },
+        status=status,
+    )
+
+
+@login_required
+def credential_list(request: HttpRequest) -> HttpResponse:
+    """Admins register signing credentials (checked by the service: chain, C2PA profile, key,
+    a real test signature) and see which one is active."""
+    if not can_manage_credentials(request.user):
+        raise PermissionDenied("Only administrators manage signing credentials.")
+    form = CredentialForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                credential = services.credential_register(
+                    actor=request.user,
+                    name=data["name"].strip(),
+                    certificate_chain=data["certificate_chain"],
+                    key_reference=data["key_reference"].strip(),
+                    trust_anchor=data["trust_anchor"],
+                    activate=data["activate"],
+                )
+            except DomainError as exc:
+                _form_error(form, exc)
+                status = exc.status_code
+            else:
+                messages.success(request, f"Credential '{credential.name}' registered.")
+                return redirect("provenance:credential-list")
+        else:
+            status = 400
+    return render(
+        request,
+        "provenance/credentials.html",
+        {"form": form, "credentials": credentials()},
         status=status,
     )

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from accounts.roles import ADMIN
+from provenance import devca
 from tests.matrix.access import JOB_READERS, OWNERS, SIGN, Access, Route
 from tests.matrix.builders import Ctx, png_bytes
 
@@ -21,6 +25,17 @@ def verify_body(ctx: Ctx) -> dict[str, Any]:
 def sign_form(ctx: Ctx) -> dict[str, Any]:
     body = ctx.sign_body()
     return {"uploads": body.pop("files"), **body}
+
+
+def credential_form(ctx: Ctx) -> dict[str, Any]:
+    """A credential of a fresh CA of one's own (each case registers a new certificate)."""
+    ca = devca.write_dev_ca(Path(tempfile.mkdtemp(prefix="matrix-ca-")))
+    return {
+        "name": f"corp-{ca.chain.parent.name}",
+        "certificate_chain": ca.chain.read_text(),
+        "key_reference": f"file:{ca.leaf_key}",
+        "activate": "on",
+    }
 
 
 PROVENANCE: dict[str, Route] = {
@@ -51,5 +66,13 @@ PROVENANCE: dict[str, Route] = {
     ),
     "provenance:verify": Route(
         "ui", {"GET": Access(200), "POST": Access(200, body=verify_body, multipart=True)}
+    ),
+    # Only admins see and register signing credentials.
+    "provenance:credential-list": Route(
+        "ui",
+        {
+            "GET": Access(200, frozenset({ADMIN})),
+            "POST": Access(302, frozenset({ADMIN}), body=credential_form),
+        },
     ),
 }
