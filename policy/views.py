@@ -319,7 +319,11 @@ def deployment_form(request: HttpRequest, slug: str | None = None) -> HttpRespon
                 "data_classes", "data_subject_region", "expected_mau", "commercial",
             )
         }  # fmt: skip
-    form = DeploymentForm(request.POST or None, initial=initial)
+    form = DeploymentForm(
+        request.POST or None,
+        initial=initial,
+        teams=None if deployment else selectors.teams_assignable_by(request.user),
+    )
     if deployment:
         form.fields["slug"].disabled = True
     if request.method == "POST" and form.is_valid():
@@ -335,7 +339,6 @@ def deployment_form(request: HttpRequest, slug: str | None = None) -> HttpRespon
             else:
                 deployment = services.deployment_create(
                     actor=request.user,  # type: ignore[arg-type]
-                    team=request.user.teams.first(),  # type: ignore[union-attr]
                     **data,
                 )
         except DomainError as exc:

@@ -272,3 +272,40 @@ def test_a_role_refusal_on_a_page_is_a_403_not_a_flash_message(seeded, viewer):
     assert response.status_code == 403
     policy.refresh_from_db()
     assert policy.mode == "enforce"
+
+
+def _deployment_form(slug: str, version, **extra) -> dict:
+    return {
+        "slug": slug, "model_version": version.pk, "environment": "prod",
+        "region": "eu-west-1", "hosting": "self_hosted", "use_case": "document-translation",
+        "data_subject_region": "EU", "commercial": "on", **extra,
+    }  # fmt: skip
+
+
+def test_the_deployment_form_asks_an_owner_in_several_teams_for_the_team(seeded, owner):
+    from tests.factories import TeamFactory
+
+    TeamFactory(slug="alpha", name="Alpha").members.add(owner)
+    TeamFactory(slug="beta", name="Beta").members.add(owner)
+    TeamFactory(slug="gamma", name="Gamma")
+    client = login(owner)
+    page = client.get("/deployments/new").content.decode()
+    assert 'name="team"' in page and "Beta" in page and "Gamma" not in page
+    response = client.post("/deployments/new", _deployment_form("ui-none", seeded))
+    assert response.status_code == 400
+    assert "several teams" in response.content.decode() or "Required" in response.content.decode()
+    response = client.post("/deployments/new", _deployment_form("ui-gamma", seeded, team="gamma"))
+    assert response.status_code == 400
+    assert not Deployment.objects.filter(slug__in=["ui-none", "ui-gamma"]).exists()
+    response = client.post("/deployments/new", _deployment_form("ui-beta", seeded, team="beta"))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Deployment.objects.get(slug="ui-beta").team.slug == "beta"
+
+
+def test_the_deployment_form_defaults_to_the_only_team(seeded, owner):
+    from tests.factories import TeamFactory
+
+    TeamFactory(slug="solo", name="Solo").members.add(owner)
+    response = login(owner).post("/deployments/new", _deployment_form("ui-solo", seeded))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Deployment.objects.get(slug="ui-solo").team.slug == "solo"
