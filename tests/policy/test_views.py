@@ -309,3 +309,46 @@ def test_the_deployment_form_defaults_to_the_only_team(seeded, owner):
     response = login(owner).post("/deployments/new", _deployment_form("ui-solo", seeded))
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Deployment.objects.get(slug="ui-solo").team.slug == "solo"
+
+
+def test_form_pages_are_refused_to_roles_that_could_not_submit_them(
+    seeded, viewer, auditor, approver, owner, make_user
+):
+    draft = version_create_draft(actor=approver, policy=Policy.objects.get(slug="eval-gates"))
+    v = f"/policies/eval-gates/v{draft.number}"
+    policy_forms = [f"{v}/params", f"{v}/rules/new", f"{v}/rules/minimum-eval-scores/edit"]
+    deployment_forms = ["/deployments/new", "/deployments/good/edit"]
+    other_owner = make_user("other-owner", ["model_owner"])
+    for user in (viewer, auditor):
+        client = login(user)
+        for page in policy_forms + deployment_forms:
+            response = client.get(page)
+            assert response.status_code == 403, (user.username, page)
+            assert "Not allowed" in response.content.decode()
+    for page in policy_forms:  # model owners do not edit policies
+        assert login(owner).get(page).status_code == 403, page
+    for page in deployment_forms:  # approvers do not register or edit deployments
+        assert login(approver).get(page).status_code == 403, page
+    # Another model owner may register deployments, but not edit this one.
+    assert login(other_owner).get("/deployments/new").status_code == 200
+    assert login(other_owner).get("/deployments/good/edit").status_code == 403
+    for page in policy_forms:
+        assert login(approver).get(page).status_code == 200, page
+    for page in deployment_forms:
+        assert login(owner).get(page).status_code == 200, page
+
+
+def test_pages_link_to_forms_only_for_who_may_submit_them(seeded, viewer, approver, owner):
+    draft = version_create_draft(actor=approver, policy=Policy.objects.get(slug="eval-gates"))
+    v = f"/policies/eval-gates/v{draft.number}"
+    for user, hidden in ((viewer, True), (owner, True), (approver, False)):
+        page = login(user).get(f"{v}/").content.decode()
+        assert (f"{v}/params" not in page) is hidden, user.username
+        assert (f"{v}/rules/new" not in page) is hidden, user.username
+    for user, hidden in ((viewer, True), (approver, True), (owner, False)):
+        assert ("/deployments/new" not in login(user).get("/deployments/").content.decode()) is (
+            hidden
+        ), user.username
+        assert (
+            "/deployments/good/edit" not in login(user).get("/deployments/good/").content.decode()
+        ) is (hidden), user.username
