@@ -60,13 +60,21 @@ def checkpoint_document(checkpoint: Checkpoint) -> dict[str, Any]:
     }
 
 
-def document_problem(document: Any, keys: dict[str, Any] | None = None) -> str | None:
-    """Why a checkpoint document cannot be trusted, or None when its signature holds."""
+def shape_problem(document: Any) -> str | None:
+    """Why ``document`` is not a checkpoint document at all, or None when it is one."""
     if not isinstance(document, dict) or document.get("type") != DOCUMENT_TYPE:
         return "not a Steward checkpoint document"
     missing = [name for name in (*PAYLOAD_FIELDS, "signature") if name not in document]
     if missing:
         return f"checkpoint lacks {', '.join(missing)}"
+    return None
+
+
+def document_problem(document: Any, keys: dict[str, Any] | None = None) -> str | None:
+    """Why a checkpoint document cannot be trusted, or None when its signature holds."""
+    shape = shape_problem(document)
+    if shape:
+        return shape
     keys = public_keys() if keys is None else keys
     key = keys.get(str(document["key_id"]))
     if key is None:
@@ -194,6 +202,39 @@ def load_document(path: Path) -> dict[str, Any]:
         return {"_source": str(path), "_error": "not a checkpoint document"}
     document["_source"] = str(path)
     return document
+
+
+def checkpoint_file_problem(path: Path) -> str | None:
+    """What makes a file handed in as a copy of checkpoints no such copy (unreadable, not
+    JSON, or not checkpoint documents), or None when it holds one document, a list of them
+    or a saved page of ``/api/v1/audit/checkpoints/``. Said before verifying: such a file is
+    a mistake of whoever passed it, not a sign that the chain was tampered with."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return "not valid JSON: not UTF-8 text"
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    try:
+        content = json.loads(text)
+    except RecursionError:
+        return "not valid JSON: nested too deeply"
+    except ValueError as exc:
+        return f"not valid JSON: {exc}"
+    if isinstance(content, dict) and "results" in content:
+        if not isinstance(content["results"], list):
+            return "a page of checkpoints whose 'results' is not a list"
+        content = content["results"]
+    items = content if isinstance(content, list) else [content]
+    for index, item in enumerate(items):
+        problem = shape_problem(item)
+        if problem is None and (
+            not isinstance(item["seq"], int) or isinstance(item["seq"], bool) or item["seq"] < 0
+        ):
+            problem = "its seq is not a sequence number"
+        if problem:
+            return f"item {index}: {problem}" if isinstance(content, list) else problem
+    return None
 
 
 def load_documents(path: Path) -> list[dict[str, Any]]:

@@ -89,6 +89,23 @@ class DeploymentForm(forms.Form):
         min_value=0, max_value=MAX_EXPECTED_MAU, required=False, label="Expected monthly users"
     )
     commercial = forms.BooleanField(required=False, initial=True)
+    team = forms.ChoiceField(
+        required=False,
+        help_text="The team the deployment belongs to. Required when you are in several teams.",
+    )
+
+    def __init__(self, *args: Any, teams: Any = None, **kwargs: Any) -> None:
+        """``teams``: those the user may choose from when registering; None when editing
+        (a deployment's team is set when it is registered)."""
+        super().__init__(*args, **kwargs)
+        choices = [(team.slug, team.name) for team in teams] if teams is not None else []
+        if not choices:
+            del self.fields["team"]
+            return
+        field = self.fields["team"]
+        field.choices = [("", "—"), *choices]  # type: ignore[attr-defined]
+        if len(choices) == 1:
+            field.initial = choices[0][0]
 
 
 class WaiverForm(forms.Form):

@@ -9,7 +9,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from accounts.roles import role_names
+from accounts.models import Team
+from accounts.roles import ADMIN, role_names, user_has_role
 from config.exceptions import NotFound
 from config.ids import parse_id
 from policy.models import Decision, Deployment, Policy, PolicyVersion, Region, Rule, UseCase, Waiver
@@ -99,3 +100,12 @@ def regions() -> QuerySet[Region]:
 
 def use_cases() -> QuerySet[UseCase]:
     return UseCase.objects.all()
+
+
+def teams_assignable_by(user: Any) -> QuerySet[Team]:
+    """The teams ``user`` may give a deployment: their own; every team for an admin."""
+    if user_has_role(user, ADMIN):
+        return Team.objects.all()
+    if not getattr(user, "pk", None):
+        return Team.objects.none()
+    return Team.objects.filter(members=user)

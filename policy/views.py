@@ -34,6 +34,7 @@ from policy.roles import (
     can_edit_policies,
     can_request_waivers,
 )
+from policy.services.deployments import can_edit_deployment
 
 
 def _get(getter: Any, *args: Any) -> Any:
@@ -59,6 +60,16 @@ def _filtered(filterset: Any) -> Any:
 
 def _filter_status(filterset: Any) -> int:
     return 400 if filterset.is_bound and filterset.errors else 200
+
+
+def _refuse_unless(allowed: bool, reason: str) -> None:
+    """A form page is refused as its submit would be (the same 403 page and reason): opening
+    a form one may not submit only to be refused at the end wastes the user's work."""
+    if not allowed:
+        raise PermissionDenied(reason)
+
+
+POLICY_EDITORS_ONLY = "Only approvers and admins can edit policies."
 
 
 def _version_url(version: Any) -> str:
@@ -149,6 +160,7 @@ def version_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
 @login_required
 def version_params(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     version = _get(selectors.version_get, request.user, slug, number)
+    _refuse_unless(can_edit_policies(request.user), POLICY_EDITORS_ONLY)
     initial = {
         "params": json.dumps(version.params, indent=2, sort_keys=True),
         "notes": version.notes,
@@ -183,6 +195,7 @@ def rule_edit(
     """The rule editor: the server compiles the CEL and reports errors with their position."""
     version = _get(selectors.version_get, request.user, slug, number)
     rule = _get(selectors.rule_get, request.user, slug, number, rule_id) if rule_id else None
+    _refuse_unless(can_edit_policies(request.user), POLICY_EDITORS_ONLY)
     initial = (
         {f: getattr(rule, f) for f in ("rule_id", "title", "expression", "message", "severity")}
         if rule
@@ -310,6 +323,16 @@ def deployment_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def deployment_form(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     deployment = _get(selectors.deployment_get, request.user, slug) if slug else None
+    if deployment is None:
+        _refuse_unless(
+            can_create_deployments(request.user),
+            "Only model owners and admins can register deployments.",
+        )
+    else:
+        _refuse_unless(
+            can_edit_deployment(request.user, deployment),  # type: ignore[arg-type]
+            "You cannot edit this deployment.",
+        )
     initial: dict[str, Any] = {}
     if deployment:
         initial = {
@@ -319,7 +342,11 @@ def deployment_form(request: HttpRequest, slug: str | None = None) -> HttpRespon
                 "data_classes", "data_subject_region", "expected_mau", "commercial",
             )
         }  # fmt: skip
-    form = DeploymentForm(request.POST or None, initial=initial)
+    form = DeploymentForm(
+        request.POST or None,
+        initial=initial,
+        teams=None if deployment else selectors.teams_assignable_by(request.user),
+    )
     if deployment:
         form.fields["slug"].disabled = True
     if request.method == "POST" and form.is_valid():
@@ -335,7 +362,6 @@ def deployment_form(request: HttpRequest, slug: str | None = None) -> HttpRespon
             else:
                 deployment = services.deployment_create(
                     actor=request.user,  # type: ignore[arg-type]
-                    team=request.user.teams.first(),  # type: ignore[union-attr]
                     **data,
                 )
         except DomainError as exc:
@@ -356,8 +382,6 @@ def deployment_form(request: HttpRequest, slug: str | None = None) -> HttpRespon
 @login_required
 def deployment_detail(request: HttpRequest, slug: str) -> HttpResponse:
     deployment: Deployment = _get(selectors.deployment_get, request.user, slug)
-    from policy.services.deployments import can_edit_deployment
-
     return render(
         request,
         "policy/deployment_detail.html",
@@ -375,8 +399,6 @@ def deployment_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def deployment_evaluate(request: HttpRequest, slug: str) -> HttpResponseRedirect:
     deployment = _get(selectors.deployment_get, request.user, slug)
-    from policy.services.deployments import can_edit_deployment
-
     # As in the API: re-evaluating writes (a decision, maybe a block), so only who may edit.
     if not can_edit_deployment(request.user, deployment):  # type: ignore[arg-type]
         raise PermissionDenied("You cannot re-evaluate this deployment.")

@@ -48,8 +48,10 @@ Design choices the table encodes (each is deliberate, not an accident of the cod
 - only auditors and admins read the audit trail (approvers do not: audit/roles.py);
 - model owners see only their own signing jobs; approvers, auditors and admins all of
   them; someone else's job is a 404, not a 403 (its existence is not disclosed);
-- edit forms (``GET`` of a rule or deployment form, the card import form) render for every
-  reader; the write itself is refused with 403;
+- the forms of policies and deployments (``GET`` of the rule and parameter editors, the
+  deployment form, new or edit) answer 403 to whoever could not submit them, as the
+  submit does, and their links are hidden; the card import form still renders for every
+  reader (its write is refused with 403);
 - scopes do not imply each other except in the policy API, where ``policy:write`` also
   reads (policy/api/views.py); ``registry:write`` does not read, ``audit:export`` only
   downloads and requests exports.

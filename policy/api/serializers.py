@@ -348,6 +348,12 @@ class DeploymentWriteSerializer(serializers.Serializer[None]):
         required=False, allow_null=True, min_value=0, max_value=MAX_EXPECTED_MAU
     )
     commercial = serializers.BooleanField(required=False, default=True)
+    team = serializers.SlugField(
+        max_length=64,
+        required=False,
+        help_text="Slug of the deployment's team: one of yours (any team for an admin). "
+        "Required when you belong to several teams; defaults to your only team.",
+    )
 
 
 class DeploymentUpdateSerializer(serializers.Serializer[None]):

@@ -333,7 +333,6 @@ class DeploymentListView(ListMixin, PolicyScoped):
         deployment = services.deployment_create(
             actor=request.user,  # type: ignore[arg-type]
             model_version=version,
-            team=request.user.teams.first(),  # type: ignore[union-attr]
             **data,
         )
         deployment = selectors.deployment_get(request.user, deployment.slug)

@@ -37,6 +37,7 @@ from policy.models import (
     WaiverStatus,
 )
 from policy.roles import can_create_deployments
+from policy.selectors import teams_assignable_by
 from policy.services.decisions import decide, record_decision
 from registry.models import ModelVersion
 
@@ -69,6 +70,32 @@ def can_edit_deployment(user: User, deployment: Deployment) -> bool:
     if deployment.owner_id == user.pk:
         return True
     return deployment.team_id is not None and user.teams.filter(pk=deployment.team_id).exists()
+
+
+def resolve_deployment_team(actor: User, team: Team | str | None) -> Team | None:
+    """The team a deployment of ``actor``'s belongs to: the one they name (a slug or a Team),
+    which must be one of theirs unless they are an admin; when they name none, their only
+    team (none if they have none). Someone in several teams must choose: picking one for
+    them (the first by name) filed deployments under a team that may not own them."""
+    if team is None or team == "":
+        mine = list(actor.teams.order_by("slug")[:2]) if actor.pk else []
+        if len(mine) > 1:
+            slugs = ", ".join(actor.teams.order_by("slug").values_list("slug", flat=True))
+            raise DomainError(
+                "You belong to several teams: name the deployment's team.",
+                fields={"team": [f"Required: one of {slugs}."]},
+            )
+        return mine[0] if mine else None
+    slug = team.slug if isinstance(team, Team) else str(team)
+    found = teams_assignable_by(actor).filter(slug=slug).first()
+    if found is None:
+        # The same answer for a team that does not exist and one the actor is not in:
+        # a model owner learns nothing about other teams.
+        raise DomainError(
+            f"You are not a member of team {slug!r}.",
+            fields={"team": [f"Not one of your teams: {slug!r}."]},
+        )
+    return found
 
 
 def _clean(fields: dict[str, Any]) -> dict[str, Any]:
@@ -121,13 +148,17 @@ def deployment_create(
     data_subject_region: str = Jurisdiction.EU,
     expected_mau: int | None = None,
     commercial: bool = True,
-    team: Team | None = None,
+    team: Team | str | None = None,
     owner: User | None = None,
     source: str = "deployment",
 ) -> Deployment:
-    """Register a deployment and evaluate it at once (blocked if denied)."""
+    """Register a deployment and evaluate it at once (blocked if denied).
+
+    ``team`` (a Team or its slug) must be one of the actor's teams (any team for an admin);
+    without it, the actor's only team, and a 400 when they belong to several."""
     if not can_create_deployments(actor):
         raise NotAllowed("Only model owners and admins can register deployments.")
+    team = resolve_deployment_team(actor, team)
     from policy.services.policies import _slug
 
     slug = _slug(slug, "slug")
@@ -187,6 +218,8 @@ def deployment_update(*, actor: User, deployment: Deployment, **changes: Any) ->
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise DomainError(f"Cannot change {', '.join(sorted(unknown))}.")
+    if changes.get("team") is not None:
+        changes["team"] = resolve_deployment_team(actor, changes["team"])
     cleaned = _clean({k: v for k, v in changes.items() if v is not None or k == "expected_mau"})
     diff: dict[str, Any] = {}
     for key, value in cleaned.items():

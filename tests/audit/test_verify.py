@@ -9,7 +9,7 @@ from io import StringIO
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
 from audit.chain import GENESIS_HASH, canonical_bytes, canonicalize, event_hash, iter_db_rows
@@ -378,3 +378,52 @@ def test_json_spelled_otherwise_but_equal_still_verifies():
     report = verify_chain()
     assert report.ok, report.reason
     assert report.count == len(TRICKY_CHANGES) + 1
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        ("{not json", "not valid JSON"),
+        ("", "not valid JSON"),
+        ("42", "not a Steward checkpoint document"),
+        ('{"hello": "world"}', "not a Steward checkpoint document"),
+        ('[{"type": "steward.audit.checkpoint"}]', "item 0: checkpoint lacks"),
+        ('{"results": "nope"}', "'results' is not a list"),
+    ],
+)
+def test_a_checkpoint_file_that_is_no_checkpoint_is_a_usage_error(
+    make_checkpoint, some_events, tmp_path, content, says
+):
+    """Not "FAILED at seq 0" (exit 1, a broken chain): exit 2 naming the file and the fault."""
+    some_events(2)
+    make_checkpoint()
+    bad = tmp_path / "copy.json"
+    bad.write_text(content)
+    with pytest.raises(CommandError) as refused:
+        call_command("audit_verify", "--checkpoint", str(bad), stdout=StringIO())
+    assert refused.value.returncode == 2
+    assert str(bad) in str(refused.value) and says in str(refused.value)
+
+
+def test_the_command_exits_2_on_a_bad_checkpoint_file(tmp_path, capsys):
+    """As run from a shell (manage.py): the exit status and message README documents."""
+    from audit.management.commands.audit_verify import Command
+
+    def run(path):
+        # run_from_argv is what manage.py calls; system checks are not what this is about.
+        Command().run_from_argv(
+            ["manage.py", "audit_verify", "--skip-checks", "--checkpoint", path]
+        )
+
+    bad = tmp_path / "copy.json"
+    bad.write_text("{not json")
+    with pytest.raises(SystemExit) as exit_info:
+        run(str(bad))
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert f"{bad} is not a checkpoint file: not valid JSON" in captured.err
+    assert "FAILED" not in captured.out
+    missing = tmp_path / "nowhere.json"
+    with pytest.raises(SystemExit) as exit_info:
+        run(str(missing))
+    assert exit_info.value.code == 2

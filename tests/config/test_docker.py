@@ -87,3 +87,55 @@ def test_web_concurrency_sets_the_number_of_gunicorn_processes():
     assert "gunicorn" in cmd and "--workers" not in cmd and "-w" not in cmd.split()
     assert int(_dockerfile_env("WEB_CONCURRENCY")) >= 2
     assert "WEB_CONCURRENCY" in _app_services()["web"]["environment"]
+
+
+def test_the_image_installs_no_libmagic():
+    """File types are read from magic bytes in Python (provenance/media.py); nothing loads
+    libmagic, so the image does not carry it."""
+    installs = [
+        line
+        for line in (DOCKER / "Dockerfile").read_text().splitlines()
+        if "apt-get install" in line
+    ]
+    assert installs and not any("libmagic" in line for line in installs)
+    root = DOCKER.parent
+    for app in ("accounts", "audit", "config", "policy", "provenance", "registry"):
+        for source in (root / app).rglob("*.py"):
+            text = source.read_text()
+            assert not re.search(r"^\s*(import magic|from magic )", text, re.MULTILINE), source
+
+
+def test_the_readme_says_how_the_containers_get_a_development_signing_credential():
+    """Without a credential signing answers 409 no_signing_credential; the README's Docker
+    section gives the command, run in the containers, and says it is for development."""
+    readme = (DOCKER.parent / "README.md").read_text()
+    docker = readme.split("\n## Docker\n", 1)[1].split("\n## ", 1)[0]
+    assert (
+        "docker compose -f docker/docker-compose.yml exec web python manage.py "
+        "provenance_init_dev_ca" in docker
+    )
+    assert "no_signing_credential" in docker and "development only" in docker
+    # The keys must land in the volume every app container mounts (the workers sign).
+    var_dir = _dockerfile_env("STEWARD_VAR_DIR")
+    for name, spec in _app_services().items():
+        assert spec["environment"]["STEWARD_VAR_DIR"] == var_dir, name
+        assert any(v.split(":")[1] == var_dir for v in spec.get("volumes", [])), name
+
+
+def test_the_development_credential_command_runs_as_in_the_containers(tmp_path):
+    """DEBUG off, as in the containers: the command (system checks included) creates the CA
+    under STEWARD_VAR_DIR/keys and registers the active credential."""
+    env = {
+        "DEBUG": "0",
+        "SECRET_KEY": PRODUCTION_SECRET,
+        "STEWARD_VAR_DIR": str(tmp_path),
+        "DATABASE_URL": "",
+        "CELERY_BROKER_URL": "",
+    }
+    migrated = run_manage("migrate", "--noinput", **env)
+    assert migrated.returncode == 0, migrated.stderr
+    result = run_manage("provenance_init_dev_ca", **env)
+    assert result.returncode == 0, result.stderr
+    assert "Registered: steward-dev" in result.stdout and "Active: True" in result.stdout
+    assert f"file:{tmp_path / 'keys' / 'dev-signer.key'}" in result.stdout
+    assert (tmp_path / "keys" / "dev-signer.key").stat().st_mode & 0o077 == 0

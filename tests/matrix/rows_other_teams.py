@@ -69,6 +69,7 @@ OTHER_TEAMS: dict[str, Route] = dict(
         other_team(
             "policy:deployment-edit",
             POLICY["policy:deployment-edit"],
+            GET=Access(200, ADMINS),  # the form of a deployment one may not edit: 403
             POST=Access(302, ADMINS, body=deployment_form),
         ),
         other_team(

@@ -176,10 +176,11 @@ POLICY: dict[str, Route] = {
     "policy:version-new": Route("ui", {"POST": Access(302, DECIDERS)}, kwargs=policy_kwargs),
     "policy:version-diff": Route("ui", {"GET": Access(200)}, kwargs=policy_kwargs),
     "policy:version-detail": Route("ui", {"GET": Access(200)}, kwargs=active_kwargs),
+    # Form pages answer who could not submit them as the submit would: 403.
     "policy:version-params": Route(
         "ui",
         {
-            "GET": Access(200),
+            "GET": Access(200, DECIDERS),
             "POST": Access(302, DECIDERS, body=lambda ctx: {"params": "{}", "notes": "Edited."}),
         },
         kwargs=draft_kwargs,
@@ -188,13 +189,13 @@ POLICY: dict[str, Route] = {
     "policy:version-simulate": Route("ui", {"POST": Access(200, DECIDERS)}, kwargs=draft_kwargs),
     "policy:rule-new": Route(
         "ui",
-        {"GET": Access(200), "POST": Access(302, DECIDERS, body=new_rule)},
+        {"GET": Access(200, DECIDERS), "POST": Access(302, DECIDERS, body=new_rule)},
         kwargs=draft_kwargs,
     ),
     "policy:rule-edit": Route(
         "ui",
         {
-            "GET": Access(200),
+            "GET": Access(200, DECIDERS),
             "POST": Access(302, DECIDERS, body=lambda ctx: {**RULE, "message": "Edited."}),
         },
         kwargs=rule_kwargs,
@@ -202,12 +203,12 @@ POLICY: dict[str, Route] = {
     "policy:rule-delete": Route("ui", {"POST": Access(302, DECIDERS)}, kwargs=rule_kwargs),
     "policy:deployment-list": Route("ui", {"GET": Access(200)}),
     "policy:deployment-new": Route(
-        "ui", {"GET": Access(200), "POST": Access(302, OWNERS, body=deployment_form)}
+        "ui", {"GET": Access(200, OWNERS), "POST": Access(302, OWNERS, body=deployment_form)}
     ),
     "policy:deployment-detail": Route("ui", {"GET": Access(200)}, kwargs=deployment_page_kwargs),
     "policy:deployment-edit": Route(
         "ui",
-        {"GET": Access(200), "POST": Access(302, OWNERS, body=deployment_form)},
+        {"GET": Access(200, OWNERS), "POST": Access(302, OWNERS, body=deployment_form)},
         kwargs=deployment_page_kwargs,
     ),
     "policy:deployment-evaluate": Route(

@@ -240,3 +240,89 @@ def test_a_model_owner_requests_waivers_only_for_what_their_team_may_change(
     assert not Waiver.objects.exists()
     assert _waiver(owner, deployment).requested_by == owner  # the deployment's own owner
     assert _waiver(approver, deployment).requested_by == approver  # approvers: any
+
+
+# -- a deployment's team -------------------------------------------------------------------
+
+_API_BODY = {
+    "model": "eu-only", "environment": "prod", "region": "eu-west-1",
+    "hosting": "self_hosted", "use_case": "document-translation", "data_classes": ["internal"],
+}  # fmt: skip
+
+
+@pytest.fixture
+def two_team_owner(owner):
+    from tests.factories import TeamFactory
+
+    # Named so that the first team by name is not the one the owner means.
+    TeamFactory(slug="alpha", name="Alpha").members.add(owner)
+    TeamFactory(slug="beta", name="Beta").members.add(owner)
+    TeamFactory(slug="gamma", name="Gamma")
+    return owner
+
+
+def test_an_owner_in_several_teams_must_name_the_deployments_team(eu_only, bearer, two_team_owner):
+    client = bearer(two_team_owner, "policy:write")
+    response = client.post(
+        "/api/v1/policy/deployments/", {**_API_BODY, "slug": "no-team"}, format="json"
+    )
+    assert response.status_code == 400, response.json()
+    assert "team" in response.json()["error"]["fields"]
+    assert not Deployment.objects.filter(slug="no-team").exists()
+    response = client.post(
+        "/api/v1/policy/deployments/", {**_API_BODY, "slug": "in-beta", "team": "beta"},
+        format="json",
+    )  # fmt: skip
+    assert response.status_code == 201, response.json()
+    assert response.json()["team"] == "beta"
+    assert Deployment.objects.get(slug="in-beta").team.slug == "beta"
+
+
+def test_an_owner_cannot_file_a_deployment_under_a_team_they_are_not_in(
+    eu_only, bearer, two_team_owner
+):
+    client = bearer(two_team_owner, "policy:write")
+    for slug in ("gamma", "no-such-team"):
+        response = client.post(
+            "/api/v1/policy/deployments/", {**_API_BODY, "slug": f"in-{slug}", "team": slug},
+            format="json",
+        )  # fmt: skip
+        assert response.status_code == 400, response.json()
+        assert "team" in response.json()["error"]["fields"]
+    assert not Deployment.objects.filter(slug__in=["in-gamma", "in-no-such-team"]).exists()
+
+
+def test_the_team_defaults_to_the_owners_only_team(eu_only, bearer, owner):
+    from tests.factories import TeamFactory
+
+    TeamFactory(slug="solo").members.add(owner)
+    response = bearer(owner, "policy:write").post(
+        "/api/v1/policy/deployments/", {**_API_BODY, "slug": "solo-dep"}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["team"] == "solo"
+
+
+def test_an_admin_may_file_a_deployment_under_any_team(eu_only, bearer, admin_user):
+    from tests.factories import TeamFactory
+
+    TeamFactory(slug="elsewhere")
+    response = bearer(admin_user, "policy:write").post(
+        "/api/v1/policy/deployments/", {**_API_BODY, "slug": "adm", "team": "elsewhere"},
+        format="json",
+    )  # fmt: skip
+    assert response.status_code == 201, response.json()
+    assert response.json()["team"] == "elsewhere"
+
+
+def test_the_service_refuses_moving_a_deployment_to_a_team_the_actor_is_not_in(
+    eu_only, make_deployment, two_team_owner
+):
+    from config.exceptions import DomainError
+
+    deployment = make_deployment(eu_only, slug="movable", team="alpha")
+    with pytest.raises(DomainError) as refused:
+        deployment_update(actor=two_team_owner, deployment=deployment, team="gamma")
+    assert "team" in refused.value.fields
+    moved = deployment_update(actor=two_team_owner, deployment=deployment, team="beta")
+    assert moved.team.slug == "beta"

@@ -272,3 +272,83 @@ def test_a_role_refusal_on_a_page_is_a_403_not_a_flash_message(seeded, viewer):
     assert response.status_code == 403
     policy.refresh_from_db()
     assert policy.mode == "enforce"
+
+
+def _deployment_form(slug: str, version, **extra) -> dict:
+    return {
+        "slug": slug, "model_version": version.pk, "environment": "prod",
+        "region": "eu-west-1", "hosting": "self_hosted", "use_case": "document-translation",
+        "data_subject_region": "EU", "commercial": "on", **extra,
+    }  # fmt: skip
+
+
+def test_the_deployment_form_asks_an_owner_in_several_teams_for_the_team(seeded, owner):
+    from tests.factories import TeamFactory
+
+    TeamFactory(slug="alpha", name="Alpha").members.add(owner)
+    TeamFactory(slug="beta", name="Beta").members.add(owner)
+    TeamFactory(slug="gamma", name="Gamma")
+    client = login(owner)
+    page = client.get("/deployments/new").content.decode()
+    assert 'name="team"' in page and "Beta" in page and "Gamma" not in page
+    response = client.post("/deployments/new", _deployment_form("ui-none", seeded))
+    assert response.status_code == 400
+    assert "several teams" in response.content.decode() or "Required" in response.content.decode()
+    response = client.post("/deployments/new", _deployment_form("ui-gamma", seeded, team="gamma"))
+    assert response.status_code == 400
+    assert not Deployment.objects.filter(slug__in=["ui-none", "ui-gamma"]).exists()
+    response = client.post("/deployments/new", _deployment_form("ui-beta", seeded, team="beta"))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Deployment.objects.get(slug="ui-beta").team.slug == "beta"
+
+
+def test_the_deployment_form_defaults_to_the_only_team(seeded, owner):
+    from tests.factories import TeamFactory
+
+    TeamFactory(slug="solo", name="Solo").members.add(owner)
+    response = login(owner).post("/deployments/new", _deployment_form("ui-solo", seeded))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Deployment.objects.get(slug="ui-solo").team.slug == "solo"
+
+
+def test_form_pages_are_refused_to_roles_that_could_not_submit_them(
+    seeded, viewer, auditor, approver, owner, make_user
+):
+    draft = version_create_draft(actor=approver, policy=Policy.objects.get(slug="eval-gates"))
+    v = f"/policies/eval-gates/v{draft.number}"
+    policy_forms = [f"{v}/params", f"{v}/rules/new", f"{v}/rules/minimum-eval-scores/edit"]
+    deployment_forms = ["/deployments/new", "/deployments/good/edit"]
+    other_owner = make_user("other-owner", ["model_owner"])
+    for user in (viewer, auditor):
+        client = login(user)
+        for page in policy_forms + deployment_forms:
+            response = client.get(page)
+            assert response.status_code == 403, (user.username, page)
+            assert "Not allowed" in response.content.decode()
+    for page in policy_forms:  # model owners do not edit policies
+        assert login(owner).get(page).status_code == 403, page
+    for page in deployment_forms:  # approvers do not register or edit deployments
+        assert login(approver).get(page).status_code == 403, page
+    # Another model owner may register deployments, but not edit this one.
+    assert login(other_owner).get("/deployments/new").status_code == 200
+    assert login(other_owner).get("/deployments/good/edit").status_code == 403
+    for page in policy_forms:
+        assert login(approver).get(page).status_code == 200, page
+    for page in deployment_forms:
+        assert login(owner).get(page).status_code == 200, page
+
+
+def test_pages_link_to_forms_only_for_who_may_submit_them(seeded, viewer, approver, owner):
+    draft = version_create_draft(actor=approver, policy=Policy.objects.get(slug="eval-gates"))
+    v = f"/policies/eval-gates/v{draft.number}"
+    for user, hidden in ((viewer, True), (owner, True), (approver, False)):
+        page = login(user).get(f"{v}/").content.decode()
+        assert (f"{v}/params" not in page) is hidden, user.username
+        assert (f"{v}/rules/new" not in page) is hidden, user.username
+    for user, hidden in ((viewer, True), (approver, True), (owner, False)):
+        assert ("/deployments/new" not in login(user).get("/deployments/").content.decode()) is (
+            hidden
+        ), user.username
+        assert (
+            "/deployments/good/edit" not in login(user).get("/deployments/good/").content.decode()
+        ) is (hidden), user.username

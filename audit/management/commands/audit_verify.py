@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from audit.checkpoints import checkpoint_file_problem
 from audit.context import audit_context
 from audit.verification import verify_chain
 
@@ -14,7 +15,8 @@ class Command(BaseCommand):
     help = (
         "Verify the audit chain: sequence, links and hashes of every event, and every signed "
         "checkpoint (the database's, the published directory's and any --checkpoint FILE kept "
-        "elsewhere). Exit status 0 when intact, 1 when broken."
+        "elsewhere). Exit status 0 when intact, 1 when broken, 2 on a usage error (a "
+        "--checkpoint path that does not exist or is not a checkpoint file)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -43,7 +45,13 @@ class Command(BaseCommand):
             elif path.is_file():
                 files.append(path)
             else:
-                raise CommandError(f"No such checkpoint file: {name}")
+                raise CommandError(f"No such checkpoint file: {name}", returncode=2)
+        for path in files:
+            # A copy that is no checkpoint file at all (bad JSON, another document) is the
+            # caller's mistake: saying "FAILED at seq 0" would report a broken chain.
+            problem = checkpoint_file_problem(path)
+            if problem:
+                raise CommandError(f"{path} is not a checkpoint file: {problem}", returncode=2)
         with audit_context(channel="command:audit_verify"):
             report = verify_chain(checkpoint_files=files, use_published=not options["no_published"])
         if options["json"]:
