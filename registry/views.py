@@ -179,7 +179,8 @@ def version_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 def _place_error(form: ApproveForm, exc: DomainError) -> None:
     """A service's refusal of valid-looking input, beside the field it names if any."""
     placed = False
-    for field, errors in (exc.fields or {}).items():
+    for key, errors in (exc.fields or {}).items():
+        field = key.removeprefix("conditions.")  # the service names "conditions.regions"
         if field in form.fields:
             for error in errors if isinstance(errors, list) else [errors]:
                 form.add_error(field, str(error))
