@@ -30,7 +30,7 @@ from registry.models import (
 )
 from registry.openness import compute_openness, unknown_components
 from registry.risk import compute_risk
-from registry.services._validation import full_clean
+from registry.services._validation import control_characters, full_clean
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -288,6 +288,32 @@ def model_update(
 # --- versions ---------------------------------------------------------------------------------
 
 
+def clean_version_label(label: str) -> str:
+    """A version label as stored: trimmed, not empty, within the column, one printable line.
+
+    Every door (API, card import, the UI's import form) comes through ``version_create``."""
+    label = (label or "").strip()
+    if not label:
+        raise DomainError("A version needs a label.", fields={"label": ["Required."]})
+    limit = ModelVersion._meta.get_field("label").max_length or 100
+    if len(label) > limit:
+        # PostgreSQL refuses a longer value (DataError, a 500 from the card import).
+        raise DomainError(
+            f"A version label has at most {limit} characters.",
+            fields={"label": [f"At most {limit} characters."]},
+        )
+    found = control_characters(label)
+    if found:
+        # A line break, tab or NUL in a label: invisible on the page, a split row in CSV
+        # exports and logs, and a NUL PostgreSQL cannot store at all.
+        raise DomainError(
+            "A version label cannot hold control characters (line breaks, tabs, NUL...): "
+            f"found {', '.join(found)}.",
+            fields={"label": ["No control characters (line breaks, tabs, NUL)."]},
+        )
+    return label
+
+
 @transaction.atomic
 def version_create(
     *,
@@ -300,16 +326,7 @@ def version_create(
 ) -> ModelVersion:
     if not permissions.can_edit(actor, model):
         raise NotAllowed("Only the owner team's model owners and admins add versions.")
-    label = (label or "").strip()
-    if not label:
-        raise DomainError("A version needs a label.", fields={"label": ["Required."]})
-    limit = ModelVersion._meta.get_field("label").max_length or 100
-    if len(label) > limit:
-        # PostgreSQL refuses a longer value (DataError, a 500 from the card import).
-        raise DomainError(
-            f"A version label has at most {limit} characters.",
-            fields={"label": [f"At most {limit} characters."]},
-        )
+    label = clean_version_label(label)
     digest = (artifact_sha256 or "").strip().lower()
     if digest and not _SHA256.match(digest):
         raise DomainError(

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from config.exceptions import DomainError
 from registry import services
+from registry.models import AIModel
 
 pytestmark = pytest.mark.django_db
 
@@ -91,3 +93,92 @@ def test_a_model_card_with_a_literal_backslash_u_is_imported(bearer, owner, team
     )
     assert response.status_code == 201, response.content
     assert response.json()["model"]["datasets"] == ["web\\u0000text"]
+
+
+# A version label is one printable line: a line break splits CSV rows, log lines and the
+# AI-BOM download's header; NUL cannot be stored by PostgreSQL; a bidi override reorders text.
+LABELS_WITH_CONTROLS = [
+    ("1.0\nX-Injected: 1", "U+000A"),
+    ("1.0\r\n2", "U+000D"),
+    ("1.0\t2", "U+0009"),
+    ("1.0\x002", "U+0000"),
+    ("1.0\x1b[31m", "U+001B"),
+    ("1.0\x85b", "U+0085"),
+    ("1.0\u20282", "U+2028"),
+    ("\u202e0.1", "U+202E"),
+]
+
+
+@pytest.mark.parametrize(("label", "code"), LABELS_WITH_CONTROLS)
+def test_a_version_label_with_control_characters_is_refused(owner, make_model, label, code):
+    model = make_model()
+    with pytest.raises(DomainError) as refused:
+        services.version_create(actor=owner, model=model, label=label)
+    assert "control characters" in refused.value.message and code in refused.value.message
+    assert list(refused.value.fields) == ["label"]
+    assert not model.versions.exists()
+
+
+def test_printable_labels_still_pass(owner, make_model):
+    model = make_model()
+    for label in ("2024-07-23", "3.1", "v0.3 (beta)", "版本一", '1.0 "rc"'):
+        assert services.version_create(actor=owner, model=model, label=label).label == label
+    # Surrounding whitespace, line breaks included, is trimmed as before: nothing is stored.
+    assert services.version_create(actor=owner, model=model, label=" 4.0\n").label == "4.0"
+
+
+@pytest.mark.parametrize(("label", "code"), LABELS_WITH_CONTROLS)
+def test_the_versions_endpoint_refuses_a_label_with_control_characters(
+    bearer, owner, make_model, label, code
+):
+    model = make_model()
+    response = bearer(owner, "registry:write").post(
+        f"/api/v1/models/{model.slug}/versions/", {"label": label}, format="json"
+    )
+    assert response.status_code == 400, response.content
+    assert "label" in response.json()["error"]["fields"]
+    assert not model.versions.exists()
+
+
+def test_the_card_import_refuses_a_version_label_with_control_characters(
+    bearer, owner, team, apache
+):
+    response = bearer(owner, "registry:read", "registry:write").post(
+        "/api/v1/models/import-card/",
+        {
+            "content": "---\nlicense: apache-2.0\n---\n# Card\n",
+            "hf_repo_id": "org/tabbed",
+            "provider": "Org",
+            "provider_jurisdiction": "US",
+            "version_label": "1.0\tbeta",
+        },
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert "U+0009" in response.json()["error"]["message"]
+    assert "label" in response.json()["error"]["fields"]
+    assert not AIModel.objects.exists()  # all or nothing
+
+
+def test_the_import_page_shows_a_bad_version_label_beside_the_field(owner, team, apache):
+    client = Client()
+    client.force_login(owner)
+    response = client.post(
+        "/models/import/",
+        {
+            "step": "confirm",
+            "content": "---\nlicense: apache-2.0\n---\n# Card\n",
+            "hf_repo_id": "org/tabbed",
+            "slug": "tabbed",
+            "name": "Tabbed",
+            "provider": "Org",
+            "provider_jurisdiction": "US",
+            "license": "Apache-2.0",
+            "owner_team": "",
+            "version_label": "1.0\u2028beta",
+        },
+    )
+    assert response.status_code == 400
+    errors = response.context["confirm"].errors
+    assert "control characters" in errors["version_label"][0]
+    assert not AIModel.objects.exists()
