@@ -142,7 +142,9 @@ class CardConfirmForm(forms.Form):
     slug = forms.SlugField()
     name = forms.CharField()
     provider = forms.CharField()
-    provider_jurisdiction = forms.CharField(max_length=2, help_text="Two letters, e.g. US, FR")
+    provider_jurisdiction = forms.CharField(
+        max_length=2, help_text="ISO 3166-1 country code (e.g. US, FR, GB), or EU"
+    )
     license = forms.ChoiceField(choices=())
     owner_team = forms.ChoiceField(choices=(), required=False)
     version_label = forms.CharField(initial="1.0")

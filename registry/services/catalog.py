@@ -16,6 +16,7 @@ from accounts.roles import ADMIN, APPROVER, user_has_role
 from audit.services import record_event
 from config.exceptions import Conflict, DomainError, NotAllowed, Unprocessable
 from registry import permissions
+from registry.countries import COMMON_MISTAKES, PROVIDER_JURISDICTIONS
 from registry.licensing import normalise_license_id, resolve_license
 from registry.models import (
     Access,
@@ -154,6 +155,25 @@ def license_ensure(*, actor: Any, spdx_id: str, **data: Any) -> License:
 # --- models -----------------------------------------------------------------------------------
 
 
+def _clean_provider_jurisdiction(value: Any) -> str:
+    """Where the provider is established: an ISO 3166-1 alpha-2 country code, or EU. Risk
+    (STEWARD_ELEVATED_JURISDICTIONS) and policy rules compare it with such codes, so a made-up
+    one ("ZZ") would silently match nothing."""
+    code = str(value or "").strip().upper()
+    if code in PROVIDER_JURISDICTIONS:
+        return code
+    if not code:
+        raise DomainError(
+            "provider_jurisdiction is required.", fields={"provider_jurisdiction": ["Required."]}
+        )
+    hint = f" ({COMMON_MISTAKES[code]})" if code in COMMON_MISTAKES else ""
+    raise DomainError(
+        f"provider_jurisdiction: {code!r} is not an ISO 3166-1 alpha-2 country code{hint} "
+        "nor EU (e.g. US, FR, CN).",
+        fields={"provider_jurisdiction": [f"Unknown country code: {code}{hint}."]},
+    )
+
+
 def _clean_model_data(data: dict[str, Any]) -> dict[str, Any]:
     clean = {k: v for k, v in data.items() if k in MODEL_FIELDS}
     for field, choices in (("modality", Modality), ("access", Access)):
@@ -162,13 +182,9 @@ def _clean_model_data(data: dict[str, Any]) -> dict[str, Any]:
     if clean.get("eu_ai_act_class"):
         _choice(clean["eu_ai_act_class"], EUAIActClass, "eu_ai_act_class")
     if "provider_jurisdiction" in clean:
-        code = str(clean["provider_jurisdiction"] or "").strip().upper()
-        if not re.fullmatch(r"[A-Z]{2}", code):
-            raise DomainError(
-                "provider_jurisdiction must be a two-letter country code or EU (e.g. US, FR, CN).",
-                fields={"provider_jurisdiction": ["Two letters."]},
-            )
-        clean["provider_jurisdiction"] = code
+        clean["provider_jurisdiction"] = _clean_provider_jurisdiction(
+            clean["provider_jurisdiction"]
+        )
     for field in ("parameter_count", "context_length", "training_compute_flops"):
         value = clean.get(field)
         if value is not None and value <= 0:

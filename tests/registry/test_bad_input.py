@@ -182,3 +182,89 @@ def test_the_import_page_shows_a_bad_version_label_beside_the_field(owner, team,
     errors = response.context["confirm"].errors
     assert "control characters" in errors["version_label"][0]
     assert not AIModel.objects.exists()
+
+
+# provider_jurisdiction is where the provider is established: an ISO 3166-1 alpha-2 country
+# code or EU. Risk and policy rules compare it with such codes; "ZZ" would match nothing.
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("ZZ", "Unknown country code: ZZ."),
+        ("XX", "Unknown country code: XX."),
+        ("UK", "Unknown country code: UK (the United Kingdom is GB)."),
+        ("U1", "Unknown country code: U1."),
+        ("USA", "Unknown country code: USA."),
+    ],
+)
+def test_a_provider_jurisdiction_that_is_no_country_code_is_refused(make_model, code, message):
+    with pytest.raises(DomainError) as refused:
+        make_model(provider_jurisdiction=code)
+    assert refused.value.fields == {"provider_jurisdiction": [message]}
+    assert not AIModel.objects.exists()
+
+
+def test_country_codes_and_eu_are_provider_jurisdictions(make_model):
+    for code, stored in [("US", "US"), ("gb", "GB"), (" cn ", "CN"), ("EU", "EU"), ("IE", "IE")]:
+        assert make_model(provider_jurisdiction=code).provider_jurisdiction == stored
+
+
+def test_the_api_refuses_an_unknown_provider_jurisdiction_on_create_and_update(
+    bearer, owner, team, apache, make_model
+):
+    client = bearer(owner, "registry:read", "registry:write")
+    payload = {
+        "slug": "zz-model",
+        "name": "ZZ model",
+        "provider": "Nowhere AI",
+        "provider_jurisdiction": "ZZ",
+        "access": "open_weights",
+        "license": "Apache-2.0",
+    }
+    created = client.post("/api/v1/models/", payload, format="json")
+    assert created.status_code == 400, created.content
+    assert created.json()["error"]["fields"] == {
+        "provider_jurisdiction": ["Unknown country code: ZZ."]
+    }
+    model = make_model()
+    patched = client.patch(
+        f"/api/v1/models/{model.slug}/", {"provider_jurisdiction": "QQ"}, format="json"
+    )
+    assert patched.status_code == 400, patched.content
+    assert "provider_jurisdiction" in patched.json()["error"]["fields"]
+    model.refresh_from_db()
+    assert model.provider_jurisdiction == "FR"
+
+
+def test_the_import_page_shows_an_unknown_provider_jurisdiction_beside_the_field(
+    owner, team, apache
+):
+    client = Client()
+    client.force_login(owner)
+    response = client.post(
+        "/models/import/",
+        {
+            "step": "confirm",
+            "content": "---\nlicense: apache-2.0\n---\n# Card\n",
+            "hf_repo_id": "org/somewhere",
+            "slug": "somewhere",
+            "name": "Somewhere",
+            "provider": "Org",
+            "provider_jurisdiction": "ZZ",
+            "license": "Apache-2.0",
+            "owner_team": "",
+            "version_label": "1.0",
+        },
+    )
+    assert response.status_code == 400
+    assert response.context["confirm"].errors["provider_jurisdiction"] == [
+        "Unknown country code: ZZ."
+    ]
+    assert not AIModel.objects.exists()
+
+
+def test_the_country_table_holds_the_249_assigned_codes():
+    from registry.countries import ISO_3166_ALPHA2
+
+    assert len(ISO_3166_ALPHA2) == 249
+    assert all(len(code) == 2 and code.isascii() and code.isupper() for code in ISO_3166_ALPHA2)
+    assert {"GB", "SS", "CW", "XK", "UK", "EU"} & ISO_3166_ALPHA2 == {"GB", "SS", "CW"}
