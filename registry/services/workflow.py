@@ -21,17 +21,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit.services import record_event
-from config.exceptions import Conflict, DomainError, NotAllowed
+from config.exceptions import Conflict, DomainError, NotAllowed, SeparationOfDuties
 from registry import conditions as vocabulary
 from registry import permissions
 from registry.models import CONDITION_KEYS, Approval, Decision, ModelVersion, VersionStatus
 from registry.signals import approval_changed
 
 _CONDITION_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
-
-
-class SeparationOfDuties(Conflict):
-    code = "separation_of_duties"
 
 
 # action → statuses it may start from
