@@ -43,6 +43,13 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class SeparationOfDuties(Conflict):
+    """The actor requested this (an approval, a waiver) and so may not decide it, whatever
+    their roles: a conflict with who asked, 409 everywhere. HTML views refuse it with 403."""
+
+    code = "separation_of_duties"
+
+
 class Unprocessable(DomainError):
     """Well-formed, but names something unknown or unusable (unknown model, region...)."""
 
@@ -54,10 +61,10 @@ def raise_if_refused(exc: DomainError) -> None:
     """In an HTML view's ``except DomainError``: a refusal is a 403 page, not a form error.
 
     A form error or a flash message and a redirect would answer a forged or out-of-role
-    POST like a handled form; the API answers 403 (409 for the registry's separation of
-    duties, a conflict with who asked), and the page refuses with 403 and the reason.
+    POST like a handled form; the API answers 403 (409 for separation of duties, a conflict
+    with who asked), and the page refuses with 403 and the reason.
     """
-    if isinstance(exc, NotAllowed) or exc.code == "separation_of_duties":
+    if isinstance(exc, NotAllowed | SeparationOfDuties):
         from django.core.exceptions import PermissionDenied
 
         raise PermissionDenied(exc.message) from exc

@@ -7,7 +7,12 @@ class PolicyConfig(AppConfig):
 
     def ready(self) -> None:
         from policy.receivers import reevaluate_on_approval_change
+        from policy.selectors import condition_choices
+        from registry import conditions
         from registry.signals import approval_changed
+
+        # The registry checks approval conditions against these facts' vocabulary.
+        conditions.provide(condition_choices)
 
         approval_changed.connect(
             reevaluate_on_approval_change, dispatch_uid="policy.reevaluate_on_approval_change"

@@ -132,9 +132,15 @@ def _seed_deployments(owner: Any, team: Any) -> None:
         )
 
 
-def seed(*, users: dict[str, Any], teams: dict[str, Any]) -> None:
+def seed_reference() -> None:
+    """The region and use-case catalogs. Other apps' demo data names them (an approval
+    condition names a use case, which must exist), so seed_demo loads them first."""
     created = _seed_catalogs()
     if any(created.values()):
         record_event(actor="seed_demo", action="policy.catalog_seeded", changes=created)
+
+
+def seed(*, users: dict[str, Any], teams: dict[str, Any]) -> None:
+    seed_reference()
     _seed_packs(users["ciso"])
     _seed_deployments(users["owner"], teams.get("ml-platform"))

@@ -13,7 +13,19 @@ from accounts.models import Team
 from accounts.roles import ADMIN, role_names, user_has_role
 from config.exceptions import NotFound
 from config.ids import parse_id
-from policy.models import Decision, Deployment, Policy, PolicyVersion, Region, Rule, UseCase, Waiver
+from policy.models import (
+    DataClass,
+    Decision,
+    Deployment,
+    Environment,
+    Jurisdiction,
+    Policy,
+    PolicyVersion,
+    Region,
+    Rule,
+    UseCase,
+    Waiver,
+)
 
 
 def _can_read(user: Any) -> bool:
@@ -109,3 +121,19 @@ def teams_assignable_by(user: Any) -> QuerySet[Team]:
     if not getattr(user, "pk", None):
         return Team.objects.none()
     return Team.objects.filter(members=user)
+
+
+def condition_choices(key: str) -> list[tuple[str, str]]:
+    """What an approval condition ``key`` may name: the deployment facts the approval rules
+    match it against. Handed to ``registry.conditions`` at start-up (see policy/apps.py)."""
+    if key == "environments":
+        return [(str(v), str(label)) for v, label in Environment.choices]
+    if key == "jurisdictions":
+        return [(str(v), str(label)) for v, label in Jurisdiction.choices]
+    if key == "data_classes":
+        return [(str(v), str(label)) for v, label in DataClass.choices]
+    if key == "regions":
+        return list(Region.objects.order_by("code").values_list("code", "name"))
+    if key == "use_cases":
+        return list(UseCase.objects.order_by("slug").values_list("slug", "name"))
+    raise KeyError(key)

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any, cast
 
 from django import forms
 
+from registry import conditions
 from registry.models import License, RiskGrade
 
 LIST_HELP = "Comma-separated; empty means no restriction."
@@ -31,23 +31,15 @@ def _condition_vocabulary() -> dict[str, list[tuple[str, str]]]:
     # The values conditions are matched against are the policy app's facts (deployment
     # environment, region jurisdiction, data classification): offer exactly those, so a typo
     # cannot become a condition that silently denies every deployment.
-    from policy.models import DataClass, Environment, Jurisdiction
-
-    return {
-        "environments": list(Environment.choices),
-        "jurisdictions": list(Jurisdiction.choices),
-        "data_classes": list(DataClass.choices),
-    }
+    return {key: conditions.choices(key) for key in ApproveForm.CHOICE_FIELDS}
 
 
-def _refuse_unknown(value: str, known: Iterable[str], noun: str) -> None:
-    # Conditions are matched exactly against the deployment's region code or use case slug:
-    # a typo ("eu-west1") would be a condition that silently denies every deployment.
-    known_codes = set(known)
-    unknown = [part for part in _split(value) if part not in known_codes]
-    if unknown:
-        plural = "s" if len(unknown) > 1 else ""
-        raise forms.ValidationError(f"Unknown {noun}{plural}: {', '.join(unknown)}.")
+def _refuse_unknown(value: str, key: str) -> None:
+    # The service's own check (registry.conditions), here so the error sits beside the field.
+    try:
+        conditions.canonical(key, _split(value))
+    except conditions.UnknownValues as exc:
+        raise forms.ValidationError(exc.message) from exc
 
 
 class ApproveForm(forms.Form):
@@ -86,25 +78,12 @@ class ApproveForm(forms.Form):
 
     def clean_regions(self) -> str:
         value = self.cleaned_data.get("regions", "")
-        jurisdictions = {
-            str(key).lower() for key, _label in _condition_vocabulary()["jurisdictions"]
-        }
-        misplaced = [part for part in _split(value) if part.lower() in jurisdictions]
-        if misplaced:
-            raise forms.ValidationError(
-                f"{', '.join(misplaced)} is a jurisdiction, not a region: tick it under "
-                "Jurisdictions. Regions takes region codes such as eu-west-1."
-            )
-        from policy.models import Region
-
-        _refuse_unknown(value, Region.objects.values_list("code", flat=True), "region")
+        _refuse_unknown(value, "regions")
         return value
 
     def clean_use_cases(self) -> str:
-        from policy.models import UseCase
-
         value = self.cleaned_data.get("use_cases", "")
-        _refuse_unknown(value, UseCase.objects.values_list("slug", flat=True), "use case")
+        _refuse_unknown(value, "use_cases")
         return value
 
     def conditions(self) -> dict[str, list[str]]:
@@ -163,7 +142,9 @@ class CardConfirmForm(forms.Form):
     slug = forms.SlugField()
     name = forms.CharField()
     provider = forms.CharField()
-    provider_jurisdiction = forms.CharField(max_length=2, help_text="Two letters, e.g. US, FR")
+    provider_jurisdiction = forms.CharField(
+        max_length=2, help_text="ISO 3166-1 country code (e.g. US, FR, GB), or EU"
+    )
     license = forms.ChoiceField(choices=())
     owner_team = forms.ChoiceField(choices=(), required=False)
     version_label = forms.CharField(initial="1.0")

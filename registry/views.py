@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -176,11 +177,13 @@ def version_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     return redirect(_safe_next(request, fallback))
 
 
-def _place_error(form: ApproveForm, exc: DomainError) -> None:
+def _place_error(form: forms.Form, exc: DomainError, rename: dict[str, str] | None = None) -> None:
     """A service's refusal of valid-looking input, beside the field it names if any."""
     placed = False
-    for field, errors in (exc.fields or {}).items():
-        if field in form.fields:
+    for key, errors in (exc.fields or {}).items():
+        field = key.removeprefix("conditions.")  # the service names "conditions.regions"
+        field = (rename or {}).get(field, field)
+        if field in form.fields and not form[field].is_hidden:  # a hidden field shows no error
             for error in errors if isinstance(errors, list) else [errors]:
                 form.add_error(field, str(error))
                 placed = True
@@ -303,7 +306,8 @@ def card_import(request: HttpRequest) -> HttpResponse:
                 )
             except DomainError as exc:
                 raise_if_refused(exc)
-                confirm.add_error(None, exc.message)
+                # The service names the version's field "label"; the form "version_label".
+                _place_error(confirm, exc, rename={"label": "version_label"})
             else:
                 messages.success(request, f"{model.name} imported as a draft.")
                 return redirect("registry:model-detail", slug=model.slug)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.roles import ADMIN, APPROVER, user_has_role
 from audit.services import record_event
-from config.exceptions import Conflict, DomainError, NotAllowed
+from config.exceptions import Conflict, DomainError, NotAllowed, SeparationOfDuties
 from policy.models import Deployment, Policy, Rule, Waiver, WaiverStatus
 from policy.roles import can_decide_waivers, can_request_waivers
 from policy.services.deployments import can_edit_deployment
@@ -113,7 +113,11 @@ def waiver_decide(*, actor: User, waiver: Waiver, approve: bool, comment: str = 
         raise NotAllowed("Only approvers can decide waivers.")
     waiver = Waiver.objects.select_for_update().get(pk=waiver.pk)
     if waiver.requested_by_id == actor.pk:
-        raise NotAllowed("You cannot decide your own waiver request.", code="separation_of_duties")
+        raise SeparationOfDuties(
+            f"Separation of duties: {actor.username} requested this waiver and cannot decide "
+            "it. Another approver must decide.",
+            fields={"decided_by": ["The requester cannot decide their own request."]},
+        )
     if waiver.status != WaiverStatus.PENDING:
         raise Conflict(f"This waiver is already {waiver.status}.")
     if approve and waiver.expires_at <= timezone.now():

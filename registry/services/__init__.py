@@ -1,6 +1,7 @@
 """Every write to the registry. Each function is atomic and records an audit event in the
 same transaction. Import from here: ``from registry.services import version_approve``."""
 
+from config.exceptions import SeparationOfDuties
 from registry.services.cards import CardPreview, model_card_import, parse_model_card
 from registry.services.catalog import (
     approver_scope_grant,
@@ -15,7 +16,6 @@ from registry.services.evals import EvalInput, eval_add, evals_import_lm_eval, p
 from registry.services.workflow import (
     ALLOWED_FROM,
     CONDITION_KEYS,
-    SeparationOfDuties,
     clean_conditions,
     expire_approvals,
     version_approve,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -23,3 +24,19 @@ def full_clean(obj: models.Model, exclude: list[str] | None = None) -> None:
 def clean_text(value: str) -> str:
     """Text from files (cards, lm-eval JSON) may hold NUL characters PostgreSQL refuses."""
     return (value or "").replace("\x00", "")
+
+
+# Control characters (C0/C1, DEL), format characters (zero-width, bidirectional overrides),
+# lone surrogates and the Unicode line and paragraph separators: nothing a one-line name shows,
+# and a line break in one splits CSV rows, log lines and HTTP headers built from it.
+_INVISIBLE = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+
+
+def control_characters(value: str) -> list[str]:
+    """The control characters in ``value``, each once, as U+XXXX."""
+    found: list[str] = []
+    for char in value:
+        code = f"U+{ord(char):04X}"
+        if unicodedata.category(char) in _INVISIBLE and code not in found:
+            found.append(code)
+    return found

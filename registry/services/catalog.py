@@ -16,6 +16,7 @@ from accounts.roles import ADMIN, APPROVER, user_has_role
 from audit.services import record_event
 from config.exceptions import Conflict, DomainError, NotAllowed, Unprocessable
 from registry import permissions
+from registry.countries import COMMON_MISTAKES, PROVIDER_JURISDICTIONS
 from registry.licensing import normalise_license_id, resolve_license
 from registry.models import (
     Access,
@@ -30,7 +31,7 @@ from registry.models import (
 )
 from registry.openness import compute_openness, unknown_components
 from registry.risk import compute_risk
-from registry.services._validation import full_clean
+from registry.services._validation import control_characters, full_clean
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -154,6 +155,25 @@ def license_ensure(*, actor: Any, spdx_id: str, **data: Any) -> License:
 # --- models -----------------------------------------------------------------------------------
 
 
+def _clean_provider_jurisdiction(value: Any) -> str:
+    """Where the provider is established: an ISO 3166-1 alpha-2 country code, or EU. Risk
+    (STEWARD_ELEVATED_JURISDICTIONS) and policy rules compare it with such codes, so a made-up
+    one ("ZZ") would silently match nothing."""
+    code = str(value or "").strip().upper()
+    if code in PROVIDER_JURISDICTIONS:
+        return code
+    if not code:
+        raise DomainError(
+            "provider_jurisdiction is required.", fields={"provider_jurisdiction": ["Required."]}
+        )
+    hint = f" ({COMMON_MISTAKES[code]})" if code in COMMON_MISTAKES else ""
+    raise DomainError(
+        f"provider_jurisdiction: {code!r} is not an ISO 3166-1 alpha-2 country code{hint} "
+        "nor EU (e.g. US, FR, CN).",
+        fields={"provider_jurisdiction": [f"Unknown country code: {code}{hint}."]},
+    )
+
+
 def _clean_model_data(data: dict[str, Any]) -> dict[str, Any]:
     clean = {k: v for k, v in data.items() if k in MODEL_FIELDS}
     for field, choices in (("modality", Modality), ("access", Access)):
@@ -162,13 +182,9 @@ def _clean_model_data(data: dict[str, Any]) -> dict[str, Any]:
     if clean.get("eu_ai_act_class"):
         _choice(clean["eu_ai_act_class"], EUAIActClass, "eu_ai_act_class")
     if "provider_jurisdiction" in clean:
-        code = str(clean["provider_jurisdiction"] or "").strip().upper()
-        if not re.fullmatch(r"[A-Z]{2}", code):
-            raise DomainError(
-                "provider_jurisdiction must be a two-letter country code or EU (e.g. US, FR, CN).",
-                fields={"provider_jurisdiction": ["Two letters."]},
-            )
-        clean["provider_jurisdiction"] = code
+        clean["provider_jurisdiction"] = _clean_provider_jurisdiction(
+            clean["provider_jurisdiction"]
+        )
     for field in ("parameter_count", "context_length", "training_compute_flops"):
         value = clean.get(field)
         if value is not None and value <= 0:
@@ -288,6 +304,32 @@ def model_update(
 # --- versions ---------------------------------------------------------------------------------
 
 
+def clean_version_label(label: str) -> str:
+    """A version label as stored: trimmed, not empty, within the column, one printable line.
+
+    Every door (API, card import, the UI's import form) comes through ``version_create``."""
+    label = (label or "").strip()
+    if not label:
+        raise DomainError("A version needs a label.", fields={"label": ["Required."]})
+    limit = ModelVersion._meta.get_field("label").max_length or 100
+    if len(label) > limit:
+        # PostgreSQL refuses a longer value (DataError, a 500 from the card import).
+        raise DomainError(
+            f"A version label has at most {limit} characters.",
+            fields={"label": [f"At most {limit} characters."]},
+        )
+    found = control_characters(label)
+    if found:
+        # A line break, tab or NUL in a label: invisible on the page, a split row in CSV
+        # exports and logs, and a NUL PostgreSQL cannot store at all.
+        raise DomainError(
+            "A version label cannot hold control characters (line breaks, tabs, NUL...): "
+            f"found {', '.join(found)}.",
+            fields={"label": ["No control characters (line breaks, tabs, NUL)."]},
+        )
+    return label
+
+
 @transaction.atomic
 def version_create(
     *,
@@ -300,16 +342,7 @@ def version_create(
 ) -> ModelVersion:
     if not permissions.can_edit(actor, model):
         raise NotAllowed("Only the owner team's model owners and admins add versions.")
-    label = (label or "").strip()
-    if not label:
-        raise DomainError("A version needs a label.", fields={"label": ["Required."]})
-    limit = ModelVersion._meta.get_field("label").max_length or 100
-    if len(label) > limit:
-        # PostgreSQL refuses a longer value (DataError, a 500 from the card import).
-        raise DomainError(
-            f"A version label has at most {limit} characters.",
-            fields={"label": [f"At most {limit} characters."]},
-        )
+    label = clean_version_label(label)
     digest = (artifact_sha256 or "").strip().lower()
     if digest and not _SHA256.match(digest):
         raise DomainError(

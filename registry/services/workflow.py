@@ -21,16 +21,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit.services import record_event
-from config.exceptions import Conflict, DomainError, NotAllowed
+from config.exceptions import Conflict, DomainError, NotAllowed, SeparationOfDuties
+from registry import conditions as vocabulary
 from registry import permissions
 from registry.models import CONDITION_KEYS, Approval, Decision, ModelVersion, VersionStatus
 from registry.signals import approval_changed
 
 _CONDITION_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
-
-
-class SeparationOfDuties(Conflict):
-    code = "separation_of_duties"
 
 
 # action → statuses it may start from
@@ -101,6 +98,9 @@ def _check_decider(actor: User, version: ModelVersion, approval: Approval) -> No
 
 
 def clean_conditions(conditions: dict[str, Any] | None) -> dict[str, list[str]]:
+    """Conditions as stored: known keys only, each value one the deployment facts can hold
+    (``registry.conditions``), spelled as the vocabulary spells it. Every door (API, UI, seed)
+    comes through here, so an approval cannot carry a condition no deployment could satisfy."""
     if conditions is None:
         return {}
     if not isinstance(conditions, dict):
@@ -114,6 +114,7 @@ def clean_conditions(conditions: dict[str, Any] | None) -> dict[str, list[str]]:
             fields={"conditions": [f"Unknown: {', '.join(unknown)}"]},
         )
     clean: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] = {}
     for key in CONDITION_KEYS:
         values = conditions.get(key) or []
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
@@ -128,10 +129,18 @@ def clean_conditions(conditions: dict[str, Any] | None) -> dict[str, list[str]]:
                 f"conditions.{key}: invalid value(s) {', '.join(repr(b) for b in bad)}.",
                 fields={f"conditions.{key}": ["Letters, digits, '-', '_', '.', ':' only."]},
             )
-        if key == "jurisdictions":
-            values = [v.upper() for v in values]
+        try:
+            values = vocabulary.canonical(key, values)
+        except vocabulary.UnknownValues as exc:
+            errors[f"conditions.{key}"] = [exc.message]
+            continue
         if values:
-            clean[key] = sorted(set(values), key=values.index)
+            clean[key] = values
+    if errors:
+        raise DomainError(
+            "; ".join(f"{field}: {messages[0]}" for field, messages in errors.items()),
+            fields=errors,
+        )
     return clean
 
 

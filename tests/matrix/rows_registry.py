@@ -82,9 +82,14 @@ def api_transition(state: str, roles: frozenset[str], body: dict[str, Any]) -> R
         version = {"draft": ctx.version, "submitted": ctx.submitted, "approved": ctx.approved}
         return {"pk": version[state]().pk}
 
+    def with_catalog(ctx: Ctx) -> dict[str, Any]:
+        # Approval conditions name catalog regions: the service refuses an unknown one.
+        ctx.catalog()
+        return body
+
     return Route(
         "api",
-        {"POST": Access(200, roles=roles, scope=REG_WRITE, body=lambda ctx: body)},
+        {"POST": Access(200, roles=roles, scope=REG_WRITE, body=with_catalog)},
         kwargs=kwargs,
     )
 

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from config.exceptions import NotAllowed
+from config.exceptions import NotAllowed, SeparationOfDuties
 from policy.models import Decision, Deployment, Policy, ReevaluationJob, Waiver
 from policy.services import (
     deployment_update,
@@ -131,8 +131,34 @@ def test_a_waiver_needs_a_different_approver(eu_only, make_deployment, owner, ma
     with pytest.raises(NotAllowed):
         waiver_decide(actor=owner, waiver=waiver, approve=True)  # not an approver
     self_requested = _waiver(make_user("boss", ["approver"]), deployment)
-    with pytest.raises(NotAllowed, match="own"):
-        waiver_decide(actor=self_requested.requested_by, waiver=self_requested, approve=True)
+    for approve in (True, False):
+        # Like the registry's approvals: a conflict with who asked, 409, whatever the roles.
+        with pytest.raises(SeparationOfDuties, match="Separation of duties") as refused:
+            waiver_decide(actor=self_requested.requested_by, waiver=self_requested, approve=approve)
+        assert refused.value.status_code == 409
+        assert refused.value.code == "separation_of_duties"
+    self_requested.refresh_from_db()
+    assert self_requested.status == "pending"
+
+
+def test_deciding_your_own_waiver_over_the_api_is_409_like_the_registry(
+    eu_only, make_deployment, bearer, make_user
+):
+    make_deployment(eu_only, slug="bot", region="eu-west-2")
+    boss = make_user("boss", ["approver"])
+    client = bearer(boss, "policy:write")
+    body = {
+        "policy": "model-approval", "rule_id": "approval-region", "deployment": "bot",
+        "justification": "temporary", "expires_at": (timezone.now() + timedelta(days=7)).isoformat(),
+    }  # fmt: skip
+    created = client.post("/api/v1/policy/waivers/", body, format="json")
+    assert created.status_code == 201, created.json()
+    pk = created.json()["id"]
+    for action in ("approve", "reject"):
+        response = client.post(f"/api/v1/policy/waivers/{pk}/{action}", {}, format="json")
+        assert response.status_code == 409, response.json()
+        assert response.json()["error"]["code"] == "separation_of_duties"
+    assert Waiver.objects.get(pk=pk).status == "pending"
 
 
 def test_an_approved_waiver_excuses_its_rule_until_it_expires(

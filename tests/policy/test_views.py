@@ -141,6 +141,29 @@ def test_deployments_and_waivers_in_the_ui(seeded, owner, approver):
     assert Deployment.objects.get(slug="ui-dep").status == "active"
 
 
+def test_an_approver_deciding_their_own_waiver_in_the_ui_gets_a_403_page(seeded, make_user):
+    boss = make_user("boss", ["approver"])
+    client = login(boss)
+    response = client.post(
+        "/waivers/",
+        {
+            "policy": "model-approval",
+            "rule_id": "approval-region",
+            "deployment": "bad",
+            "justification": "pilot",
+            "expires_at": _soon(),
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    waiver = Waiver.objects.get()
+    # Separation of duties is 409 in the API (as for model approvals); a page refuses it.
+    response = client.post(f"/waivers/{waiver.pk}/approve")
+    assert response.status_code == 403
+    assert b"Separation of duties" in response.content
+    waiver.refresh_from_db()
+    assert waiver.status == "pending"
+
+
 def test_the_version_diff_shows_each_line_once_without_blank_lines(approver, packs):
     import re
 

@@ -74,6 +74,14 @@ def make_model(owner: User, team: Team, apache: Any) -> Callable[..., AIModel]:
 
 
 @pytest.fixture
+def policy_catalog(db: None) -> None:
+    """The policy app's region and use-case catalogs, which approval conditions name."""
+    from policy.seed import _seed_catalogs
+
+    _seed_catalogs()
+
+
+@pytest.fixture
 def draft(make_model: Callable[..., AIModel], owner: User) -> ModelVersion:
     model = make_model()
     return services.version_create(actor=owner, model=model, label="1.0")

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def rich_version(make_model, owner, approved, llama_license, approver):
+def rich_version(make_model, owner, approved, llama_license, approver, policy_catalog):
     model = make_model(
         slug="llama-3-2-11b-vision-instruct",
         name="Llama 3.2 11B Vision Instruct",
@@ -39,7 +39,7 @@ def rich_version(make_model, owner, approved, llama_license, approver):
     )
     services.version_submit(actor=owner, version=version)
     services.version_approve(
-        actor=approver, version=version, conditions={"use_cases": ["document-qa"]}
+        actor=approver, version=version, conditions={"use_cases": ["internal-knowledge-search"]}
     )
     return version_detail(owner, version.pk)
 
@@ -59,7 +59,7 @@ def test_the_aibom_validates_against_the_cyclonedx_schema(rich_version):
         "value": "50.7",
         "slice": "0-shot",
     }
-    assert card["considerations"]["useCases"] == ["document-qa"]
+    assert card["considerations"]["useCases"] == ["internal-knowledge-search"]
     props = {p["name"]: p["value"] for p in card["properties"]}
     assert props["steward:license"] == "LicenseRef-Llama-3.2-Community"
     assert props["steward:approval"] == "approved"

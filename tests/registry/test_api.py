@@ -112,7 +112,7 @@ def test_viewer_and_read_tokens_cannot_write(bearer, viewer, owner, team, apache
     assert response.status_code == 403 and "registry:write" in response.json()["error"]["message"]
 
 
-def test_the_workflow_over_the_api(bearer, owner, approver, draft):
+def test_the_workflow_over_the_api(bearer, owner, approver, draft, policy_catalog):
     as_owner = bearer(owner, "registry:write")
     as_approver = bearer(approver, "registry:write", "registry:read")
     base = f"/api/v1/model-versions/{draft.pk}"
@@ -146,6 +146,31 @@ def test_the_workflow_over_the_api(bearer, owner, approver, draft):
     assert facts["approval"]["in_force"] is True
     revoked = as_approver.post(f"{base}/revoke/", {"reason": "incident"}, format="json")
     assert revoked.json()["status"] == "revoked"
+
+
+def test_approval_conditions_outside_the_catalogs_are_400_naming_key_and_value(
+    bearer, approver, submitted, policy_catalog
+):
+    conditions = {
+        "environments": ["moon"],
+        "regions": ["eu-west1"],
+        "use_cases": ["nope"],
+        "data_classes": ["secret"],
+        "jurisdictions": ["XX"],
+    }
+    response = bearer(approver, "registry:write").post(
+        f"/api/v1/model-versions/{submitted.pk}/approve/",
+        {"conditions": conditions},
+        format="json",
+    )
+    assert response.status_code == 400, response.json()
+    error = response.json()["error"]
+    assert error["code"] == "invalid"
+    for key, (value,) in conditions.items():
+        assert f"conditions.{key}: Unknown" in error["message"] and value in error["message"]
+        assert value in error["fields"][f"conditions.{key}"][0]
+    submitted.refresh_from_db()
+    assert submitted.status == VersionStatus.SUBMITTED
 
 
 def test_self_approval_over_the_api_is_409_naming_separation_of_duties(bearer, admin_user, draft):

@@ -159,6 +159,92 @@ def test_bad_conditions_are_refused_and_nothing_is_half_saved(submitted, approve
     assert not AuditEvent.objects.filter(action="model_version.approved").exists()
 
 
+# What a deployment can never match, through every door (the API sends it as is).
+UNMATCHABLE = {
+    "environments": ["moon"],
+    "regions": ["eu-west1"],
+    "use_cases": ["nope"],
+    "data_classes": ["secret"],
+    "jurisdictions": ["XX"],
+}
+
+
+def test_condition_values_outside_the_catalogs_are_refused_naming_each(
+    submitted, approver, policy_catalog
+):
+    with pytest.raises(DomainError) as exc:
+        services.version_approve(actor=approver, version=submitted, conditions=UNMATCHABLE)
+    fields = exc.value.fields
+    assert set(fields) == {f"conditions.{key}" for key in UNMATCHABLE}
+    for key, (value,) in UNMATCHABLE.items():
+        assert value in fields[f"conditions.{key}"][0], key
+        assert f"conditions.{key}" in exc.value.message and value in exc.value.message
+    assert "Unknown environment: moon. Known: dev, staging, prod." in exc.value.message
+    assert "Unknown region: eu-west1." in fields["conditions.regions"][0]
+    assert _status(submitted) == VersionStatus.SUBMITTED
+    assert Approval.objects.get(version=submitted).decision == Decision.PENDING
+    assert not AuditEvent.objects.filter(action="model_version.approved").exists()
+
+
+def test_one_unknown_value_among_known_ones_is_refused(submitted, approver, policy_catalog):
+    for key, values, message in [
+        ("regions", ["eu-west-1", "eu-west1"], "Unknown region: eu-west1."),
+        (
+            "use_cases",
+            ["coding-assistant", "coding-asistant"],
+            "Unknown use case: coding-asistant.",
+        ),
+        ("environments", ["prod", "production"], "Unknown environment: production."),
+    ]:
+        with pytest.raises(DomainError) as exc:
+            services.version_approve(actor=approver, version=submitted, conditions={key: values})
+        assert list(exc.value.fields) == [f"conditions.{key}"]
+        assert exc.value.fields[f"conditions.{key}"][0].startswith(message)
+    assert _status(submitted) == VersionStatus.SUBMITTED
+
+
+def test_a_jurisdiction_given_as_a_region_says_so(submitted, approver, policy_catalog):
+    with pytest.raises(DomainError, match="EU is a jurisdiction, not a region"):
+        services.version_approve(actor=approver, version=submitted, conditions={"regions": ["EU"]})
+    with pytest.raises(DomainError) as refused:
+        services.version_approve(
+            actor=approver, version=submitted, conditions={"regions": ["EU", "eu-west1"]}
+        )
+    assert "EU is a jurisdiction" in refused.value.message
+    assert "Unknown region: eu-west1." in refused.value.message
+
+
+def test_condition_values_are_stored_as_the_catalogs_spell_them(
+    submitted, approver, policy_catalog
+):
+    approval = services.version_approve(
+        actor=approver,
+        version=submitted,
+        conditions={
+            "environments": ["PROD", "prod", "dev"],
+            "regions": ["eu-west-1", "westeurope"],
+            "jurisdictions": ["eu", "Uk"],
+            "data_classes": ["Public"],
+            "use_cases": ["coding-assistant"],
+        },
+    )
+    assert approval.conditions == {
+        "environments": ["prod", "dev"],
+        "regions": ["eu-west-1", "westeurope"],
+        "jurisdictions": ["EU", "UK"],
+        "data_classes": ["public"],
+        "use_cases": ["coding-assistant"],
+    }
+
+
+def test_a_region_or_use_case_must_exist_in_the_catalog_when_approving(submitted, approver):
+    # No catalog rows at all: nothing a region or use case condition names exists.
+    with pytest.raises(DomainError, match="Unknown use case: coding-assistant"):
+        services.version_approve(
+            actor=approver, version=submitted, conditions={"use_cases": ["coding-assistant"]}
+        )
+
+
 def test_revoke_clears_the_approval_in_force(approved, approver):
     services.version_revoke(actor=approver, version=approved, reason="CVE in tokenizer")
     approved.refresh_from_db()

@@ -28,7 +28,8 @@ DEMO_TEAMS = {
     "research": "Applied Research",
     "compliance": "Compliance",
 }
-# Apps that add demo data, in dependency order, each with ``seed(users=..., teams=...)``.
+# Apps that add demo data, in dependency order, each with ``seed(users=..., teams=...)``, and
+# optionally ``seed_reference()``: catalogs other apps' data names, loaded before any seed().
 SEED_APPS = ["registry", "policy", "provenance", "audit"]
 
 
@@ -72,11 +73,16 @@ class Command(BaseCommand):
             for slug, name in DEMO_TEAMS.items():
                 members = [users[u] for u, *_rest, t in DEMO_USERS if slug in t]
                 teams[slug] = team_ensure(actor="seed_demo", slug=slug, name=name, members=members)
+            modules = []
             for app in SEED_APPS:
                 try:
-                    module = import_module(f"{app}.seed")
+                    modules.append(import_module(f"{app}.seed"))
                 except ModuleNotFoundError:
                     continue
+            for module in modules:
+                if hasattr(module, "seed_reference"):
+                    module.seed_reference()
+            for module in modules:
                 module.seed(users=users, teams=teams)
         self.stdout.write(
             self.style.SUCCESS(
