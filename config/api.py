@@ -22,6 +22,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.exceptions import DomainError
 
@@ -88,11 +89,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound(str(exc) or None)
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
-
-    # Imported here: rest_framework.views reads DEFAULT_PARSER_CLASSES (this module's
-    # JSONParser) while it loads, so importing it at the top made a cycle whenever this
-    # module was the first to load DRF's settings (manage.py's system checks, DEBUG off).
-    from rest_framework.views import exception_handler as drf_exception_handler
 
     response = drf_exception_handler(exc, context)
     if response is None:
