@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import (
     PermissionDenied,
+    RequestDataTooBig,
     TooManyFieldsSent,
     TooManyFilesSent,
 )
@@ -66,6 +67,40 @@ def error_body(code: str, message: str, fields: dict[str, Any] | None = None) ->
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
+def byte_size(count: int) -> str:
+    """``10,485,760 bytes (10 MiB)``: exact for scripts, readable for people."""
+    for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if count >= factor:
+            return f"{count:,} bytes ({count / factor:.3g} {unit})"
+    return f"{count:,} bytes"
+
+
+def request_body_refusal(exc: BaseException | None) -> tuple[int, dict[str, Any]] | None:
+    """Status and error body for a request Django refused while reading its body, or None.
+
+    Django raises these (SuspiciousOperation subclasses) while parsing, before any view code
+    runs, and would answer a bare "Bad request.". The API's exception handler and the site's
+    400 handler (errors raised outside DRF, e.g. in the CSRF middleware) both answer with this.
+    """
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        message = (
+            f"The request body is larger than the {byte_size(limit)} allowed"
+            " (files sent as multipart/form-data parts do not count towards it)."
+        )
+        return 413, error_body("payload_too_large", message)
+    if isinstance(exc, TooManyFilesSent | TooManyFieldsSent):
+        # A batch larger than this is sent in several requests.
+        kind, count = (
+            ("files", settings.DATA_UPLOAD_MAX_NUMBER_FILES)
+            if isinstance(exc, TooManyFilesSent)
+            else ("fields", settings.DATA_UPLOAD_MAX_NUMBER_FIELDS)
+        )
+        message = f"A request may carry at most {count} {kind}; send the rest in another request."
+        return 400, error_body(f"too_many_{kind}", message)
+    return None
+
+
 def _flatten_detail(detail: Any) -> Any:
     if isinstance(detail, list):
         return [_flatten_detail(item) for item in detail]
@@ -87,16 +122,10 @@ def _first_message(fields: Any) -> str:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
-    if isinstance(exc, TooManyFilesSent | TooManyFieldsSent):
-        # Raised while parsing the body, before the view runs; Django would answer a bare
-        # "Bad request." A batch larger than this is sent in several requests.
-        kind, limit = (
-            ("files", settings.DATA_UPLOAD_MAX_NUMBER_FILES)
-            if isinstance(exc, TooManyFilesSent)
-            else ("fields", settings.DATA_UPLOAD_MAX_NUMBER_FIELDS)
-        )
-        message = f"A request may carry at most {limit} {kind}; send the rest in another request."
-        return Response(error_body(f"too_many_{kind}", message), status=400)
+    refused = request_body_refusal(exc)
+    if refused is not None:
+        status_code, body = refused
+        return Response(body, status=status_code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

@@ -38,7 +38,7 @@ ERROR_RESPONSES: dict[str, str] = {
     "404": "No such object (or not visible to you).",
     "405": "Method not allowed.",
     "409": "Not allowed from the object's current state.",
-    "413": "The upload is too large.",
+    "413": "The request body or an uploaded file is larger than allowed.",
     "415": "Unsupported media type.",
     "422": "Well-formed, but names something unknown or unusable.",
     "429": "Too many requests.",
