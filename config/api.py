@@ -27,6 +27,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.exceptions import DomainError
 from config.json_depth import MAX_JSON_DEPTH, nested_deeper_than
+from config.uploads import byte_size
 
 logger = logging.getLogger(__name__)
 
@@ -65,14 +66,6 @@ class Pagination(PageNumberPagination):
 
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
-
-
-def byte_size(count: int) -> str:
-    """``10,485,760 bytes (10 MiB)``: exact for scripts, readable for people."""
-    for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
-        if count >= factor:
-            return f"{count:,} bytes ({count / factor:.3g} {unit})"
-    return f"{count:,} bytes"
 
 
 def request_body_refusal(exc: BaseException | None) -> tuple[int, dict[str, Any]] | None:

@@ -18,6 +18,7 @@ from accounts.models import Team
 from config.api import JSONParser
 from config.exceptions import DomainError, NotFound, Unprocessable
 from config.ids import parse_id
+from config.uploads import read_upload
 from registry import selectors, services
 from registry.aibom import aibom_content_disposition, build_aibom
 from registry.api import serializers as s
@@ -304,8 +305,10 @@ def import_lm_eval(request: Request, pk: int) -> Response:
     version = _version(request, pk)
     upload = request.FILES.get("file")
     if upload is not None:
-        raw: Any = upload.read()
         filename = upload.name or "lm-eval-results.json"
+        raw: Any = read_upload(
+            upload, limit=services.MAX_LM_EVAL_BYTES, what=f"The lm-eval results file {filename}"
+        )
     elif isinstance(request.data, dict) and "results" in request.data:
         raw, filename = dict(request.data), "lm-eval-results.json"
     else:
@@ -417,7 +420,11 @@ class CardImportView(RegistryAPIView):
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         upload = data.pop("file", None)
-        content: str | bytes = upload.read() if upload is not None else data.pop("content", "")
+        content: str | bytes = (
+            read_upload(upload, limit=services.MAX_CARD_BYTES, what=f"The model card {upload.name}")
+            if upload is not None
+            else data.pop("content", "")
+        )
         data.pop("content", None)
         if data.pop("dry_run"):
             if not can_read(request.user):
