@@ -64,6 +64,32 @@ class Pagination(PageNumberPagination):
     max_page_size = 500
 
 
+class PaginatedListMixin:
+    """For an ``APIView`` whose GET lists: paginated like the generic list views
+    (``{"count", "next", "previous", "results"}``), and documented so by drf-spectacular,
+    which wraps a ``many=True`` response of a view with a ``pagination_class``."""
+
+    pagination_class = Pagination
+
+    @property
+    def paginator(self) -> Pagination:
+        if not hasattr(self, "_paginator"):
+            self._paginator = self.pagination_class()
+        return self._paginator
+
+
+def paginated_response(
+    view: PaginatedListMixin, request: Any, queryset: Any, serializer: Any, **kwargs: Any
+) -> Response:
+    """One page of ``queryset`` (which must be ordered) serialised by ``serializer``."""
+    page: list[Any] | None = view.paginator.paginate_queryset(
+        queryset,
+        request,
+        view=view,  # type: ignore[arg-type]
+    )
+    return view.paginator.get_paginated_response(serializer(page, many=True, **kwargs).data)
+
+
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 

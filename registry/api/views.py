@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Team
-from config.api import JSONParser
+from config.api import JSONParser, PaginatedListMixin, paginated_response
 from config.exceptions import DomainError, NotFound, Unprocessable
 from config.ids import parse_id
 from config.uploads import read_upload
@@ -119,12 +119,12 @@ class ModelDetailView(RegistryAPIView):
         return Response(s.ModelDetailSerializer(selectors.model_detail(request.user, slug)).data)
 
 
-class ModelVersionsView(RegistryAPIView):
+class ModelVersionsView(PaginatedListMixin, RegistryAPIView):
     @extend_schema(responses={200: s.VersionSerializer(many=True), 404: ERRORS[404]})
     def get(self, request: Request, slug: str) -> Response:
         model = selectors.model_detail(request.user, slug)
         versions = selectors.versions_visible_to(request.user).filter(model=model)
-        return Response(s.VersionSerializer(versions, many=True).data)
+        return paginated_response(self, request, versions, s.VersionSerializer)
 
     @extend_schema(
         request=s.VersionWriteSerializer, responses={201: s.VersionDetailSerializer, **ERRORS}
@@ -258,10 +258,11 @@ class RiskOverrideView(_TransitionView):
         services.risk_override(actor=request.user, version=version, **data)  # type: ignore[arg-type]
 
 
-class EvalListView(RegistryAPIView):
+class EvalListView(PaginatedListMixin, RegistryAPIView):
     @extend_schema(responses={200: s.EvalResultSerializer(many=True), 404: ERRORS[404]})
     def get(self, request: Request, pk: int) -> Response:
-        return Response(s.EvalResultSerializer(_version(request, pk).evals.all(), many=True).data)
+        evals = _version(request, pk).evals.order_by("benchmark", "metric", "pk")
+        return paginated_response(self, request, evals, s.EvalResultSerializer)
 
     @extend_schema(
         request=s.EvalWriteSerializer,
@@ -375,7 +376,6 @@ class ApprovalQueueView(generics.ListAPIView[ModelVersion]):
 class LicenseListView(generics.ListAPIView[License]):
     scope_prefix = "registry"
     serializer_class = s.LicenseSerializer
-    pagination_class = None
 
     def get_queryset(self) -> QuerySet[License]:
         return selectors.licenses_visible_to(self.request.user)
