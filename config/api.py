@@ -23,7 +23,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, parsers, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.exceptions import DomainError
 from config.json_depth import MAX_JSON_DEPTH, nested_deeper_than
@@ -153,6 +152,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound(str(exc) or None)
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+
+    # Imported here: rest_framework.views reads DEFAULT_PARSER_CLASSES (this module) when it
+    # is imported, so importing it at the top made "config.api" circular whenever DRF loaded
+    # this module first (its pagination system check does, in a random order of checks).
+    from rest_framework.views import exception_handler as drf_exception_handler
 
     response = drf_exception_handler(exc, context)
     if response is None:
