@@ -37,6 +37,7 @@ ERROR_RESPONSES: dict[str, str] = {
     "403": "The token lacks the scope, or the user's role does not allow this.",
     "404": "No such object (or not visible to you).",
     "405": "Method not allowed.",
+    "406": "The Accept header admits no type the API answers with (it answers JSON).",
     "409": "Not allowed from the object's current state.",
     "413": "The request body or an uploaded file is larger than allowed.",
     "415": "Unsupported media type.",

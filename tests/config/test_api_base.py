@@ -182,3 +182,12 @@ def test_drf_may_load_the_api_settings_module_first(tmp_path):
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert result.stdout.strip() == "Pagination", result.stderr
+
+
+def test_an_unsatisfiable_accept_header_is_a_documented_json_406(api_client: APIClient, viewer):
+    api_client.force_login(viewer)
+    response = api_client.get("/api/v1/me/", HTTP_ACCEPT="__proto__")
+    assert response.status_code == 406
+    assert response.json()["error"]["code"] == "not_acceptable"
+    schema = api_client.get("/api/schema/?format=json").json()
+    assert "406" in schema["paths"]["/api/v1/me/"]["get"]["responses"]
