@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import (
     PermissionDenied,
+    RequestDataTooBig,
     TooManyFieldsSent,
     TooManyFilesSent,
 )
@@ -25,6 +26,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.exceptions import DomainError
+from config.uploads import byte_size
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +48,60 @@ class Pagination(PageNumberPagination):
     max_page_size = 500
 
 
+class PaginatedListMixin:
+    """For an ``APIView`` whose GET lists: paginated like the generic list views
+    (``{"count", "next", "previous", "results"}``), and documented so by drf-spectacular,
+    which wraps a ``many=True`` response of a view with a ``pagination_class``."""
+
+    pagination_class = Pagination
+
+    @property
+    def paginator(self) -> Pagination:
+        if not hasattr(self, "_paginator"):
+            self._paginator = self.pagination_class()
+        return self._paginator
+
+
+def paginated_response(
+    view: PaginatedListMixin, request: Any, queryset: Any, serializer: Any, **kwargs: Any
+) -> Response:
+    """One page of ``queryset`` (which must be ordered) serialised by ``serializer``."""
+    page: list[Any] | None = view.paginator.paginate_queryset(
+        queryset,
+        request,
+        view=view,  # type: ignore[arg-type]
+    )
+    return view.paginator.get_paginated_response(serializer(page, many=True, **kwargs).data)
+
+
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def request_body_refusal(exc: BaseException | None) -> tuple[int, dict[str, Any]] | None:
+    """Status and error body for a request Django refused while reading its body, or None.
+
+    Django raises these (SuspiciousOperation subclasses) while parsing, before any view code
+    runs, and would answer a bare "Bad request.". The API's exception handler and the site's
+    400 handler (errors raised outside DRF, e.g. in the CSRF middleware) both answer with this.
+    """
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        message = (
+            f"The request body is larger than the {byte_size(limit)} allowed"
+            " (files sent as multipart/form-data parts do not count towards it)."
+        )
+        return 413, error_body("payload_too_large", message)
+    if isinstance(exc, TooManyFilesSent | TooManyFieldsSent):
+        # A batch larger than this is sent in several requests.
+        kind, count = (
+            ("files", settings.DATA_UPLOAD_MAX_NUMBER_FILES)
+            if isinstance(exc, TooManyFilesSent)
+            else ("fields", settings.DATA_UPLOAD_MAX_NUMBER_FIELDS)
+        )
+        message = f"A request may carry at most {count} {kind}; send the rest in another request."
+        return 400, error_body(f"too_many_{kind}", message)
+    return None
 
 
 def _flatten_detail(detail: Any) -> Any:
@@ -71,16 +125,10 @@ def _first_message(fields: Any) -> str:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
-    if isinstance(exc, TooManyFilesSent | TooManyFieldsSent):
-        # Raised while parsing the body, before the view runs; Django would answer a bare
-        # "Bad request." A batch larger than this is sent in several requests.
-        kind, limit = (
-            ("files", settings.DATA_UPLOAD_MAX_NUMBER_FILES)
-            if isinstance(exc, TooManyFilesSent)
-            else ("fields", settings.DATA_UPLOAD_MAX_NUMBER_FIELDS)
-        )
-        message = f"A request may carry at most {limit} {kind}; send the rest in another request."
-        return Response(error_body(f"too_many_{kind}", message), status=400)
+    refused = request_body_refusal(exc)
+    if refused is not None:
+        status_code, body = refused
+        return Response(body, status=status_code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

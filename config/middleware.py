@@ -87,6 +87,47 @@ class NulInPathMiddleware:
         return self.get_response(request)
 
 
+# Room for the multipart framing and the other fields of a request carrying the largest file.
+UPLOAD_FRAMING_ALLOWANCE = 64 * 1024
+
+
+def declared_length(request: HttpRequest) -> int:
+    try:
+        return max(int(request.META.get("CONTENT_LENGTH") or 0), 0)
+    except ValueError:
+        return 0
+
+
+class UploadLimitMiddleware:
+    """Refuse a request body larger than ``STEWARD_MAX_UPLOAD_BYTES`` with 413 before it is read.
+
+    Django spools multipart files to disk whatever their size (files do not count towards
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE``); this bounds every endpoint, so no view reads, parses or
+    stores more than the largest upload the README promises to accept. Endpoints with smaller
+    limits (model cards, lm-eval results) check each file's size themselves.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        length = declared_length(request)
+        limit = settings.STEWARD_MAX_UPLOAD_BYTES
+        if length > limit + UPLOAD_FRAMING_ALLOWANCE:
+            from config.uploads import byte_size
+
+            message = f"The request is {length:,} bytes; uploads are limited to {byte_size(limit)}."
+            if request.path.startswith("/api/"):
+                return JsonResponse(
+                    {"error": {"code": "payload_too_large", "message": message, "fields": {}}},
+                    status=413,
+                )
+            from django.shortcuts import render
+
+            return render(request, "413.html", {"message": message}, status=413)
+        return self.get_response(request)
+
+
 class DatabaseUnavailableMiddleware:
     """Answer 503 instead of 500 while the database is unreachable.
 

@@ -89,6 +89,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication (the 413 page shows who is signed in), before anything reads the body.
+    "config.middleware.UploadLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.DatabaseUnavailableMiddleware",
@@ -237,7 +239,8 @@ MEDIA_ROOT = str(env_str("MEDIA_ROOT") or VAR_DIR / "media")
 MEDIA_URL = "media/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-# Largest file a client may upload for signing or verification (bytes); larger is a 413.
+# Largest request body any endpoint accepts, and largest file for signing or verification
+# (bytes); larger is a 413 (config.middleware.UploadLimitMiddleware).
 STEWARD_MAX_UPLOAD_BYTES = env_int("STEWARD_MAX_UPLOAD_BYTES", 100 * 1024 * 1024)
 
 # --- REST API --------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
-from config.api import error_body
+from config.api import error_body, request_body_refusal
 from config.middleware import database_outage_response
 
 logger = logging.getLogger(__name__)
@@ -121,6 +121,16 @@ def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    # A body over Django's limits (size, number of fields or files) is refused while it is
+    # read, often in a middleware (the CSRF check reads the form): say which limit, and a
+    # body that is too large is a 413, not a 400.
+    refused = request_body_refusal(exception)
+    if refused is not None:
+        status_code, body = refused
+        if _wants_json(request):
+            return JsonResponse(body, status=status_code)
+        template = "413.html" if status_code == 413 else "400.html"
+        return render(request, template, {"message": body["error"]["message"]}, status=status_code)
     if _wants_json(request):
         return JsonResponse(error_body("bad_request", "Bad request."), status=400)
     return render(request, "400.html", status=400)

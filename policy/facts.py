@@ -59,7 +59,7 @@ def region_doc(region: Region) -> dict[str, Any]:
         "name": str(region.name),
         "country": str(region.country),
         "jurisdiction": str(region.jurisdiction),
-        "in_eea": str(region.jurisdiction) == Jurisdiction.EU,
+        "in_eea": region.in_eea,
         "eu_adequacy": bool(region.eu_adequacy),
     }
 

@@ -55,6 +55,11 @@ class Region(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    @property
+    def in_eea(self) -> bool:
+        """In the EU/EEA: what policy rules read as ``region.in_eea``."""
+        return str(self.jurisdiction) == Jurisdiction.EU
+
 
 class AIActClass(models.TextChoices):
     PROHIBITED = "prohibited", "Prohibited (Art. 5)"

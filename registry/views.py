@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Team
 from config.exceptions import DomainError, NotFound, raise_if_refused
 from config.ids import parse_id
+from config.uploads import PayloadTooLarge, read_upload
 from registry import permissions, selectors, services
 from registry.aibom import aibom_content_disposition, build_aibom
 from registry.filtersets import ModelFilterSet
@@ -323,14 +324,20 @@ def card_import(request: HttpRequest) -> HttpResponse:
         context["form"] = form
         if form.is_valid():
             upload = form.cleaned_data.get("file")
-            content = upload.read() if upload else form.cleaned_data["content"]
             try:
+                content = (
+                    read_upload(
+                        upload, limit=services.MAX_CARD_BYTES, what=f"The model card {upload.name}"
+                    )
+                    if upload
+                    else form.cleaned_data["content"]
+                )
                 preview = services.parse_model_card(
                     content, hf_repo_id=form.cleaned_data.get("hf_repo_id", "")
                 )
             except DomainError as exc:
                 form.add_error("content" if not upload else "file", exc.message)
-                status = 400
+                status = 413 if isinstance(exc, PayloadTooLarge) else 400
             else:
                 text = content.decode("utf-8") if isinstance(content, bytes) else content
                 context["preview"] = preview

@@ -17,6 +17,7 @@ from accounts.api.serializers import (
 from accounts.models import ApiToken
 from accounts.roles import role_names
 from accounts.selectors import tokens_visible_to
+from config.api import PaginatedListMixin, paginated_response
 
 
 class MeView(APIView):
@@ -37,14 +38,14 @@ class MeView(APIView):
         return Response(MeSerializer(data).data)  # type: ignore[arg-type]
 
 
-class TokenListView(APIView):
+class TokenListView(PaginatedListMixin, APIView):
     """Your API tokens (admins see all). Managed from a browser session only: a token
     cannot mint other tokens."""
 
     @extend_schema(responses=ApiTokenSerializer(many=True))
     def get(self, request: Request) -> Response:
-        tokens = tokens_visible_to(request.user)  # type: ignore[arg-type]
-        return Response(ApiTokenSerializer(tokens, many=True).data)
+        tokens = tokens_visible_to(request.user).order_by("-created_at", "-pk")  # type: ignore[arg-type]
+        return paginated_response(self, request, tokens, ApiTokenSerializer)
 
     @extend_schema(request=ApiTokenCreateSerializer, responses={201: ApiTokenCreatedSerializer})
     def post(self, request: Request) -> Response:

@@ -436,10 +436,14 @@ class WaiverDecisionSerializer(serializers.Serializer[None]):
 
 class RegionSerializer(serializers.ModelSerializer[Region]):
     jurisdiction = serializers.CharField(help_text="EU (EU/EEA), UK, CH, US, CA, JP, CN, ...")
+    in_eea = serializers.BooleanField(
+        read_only=True,
+        help_text="In the EU/EEA (jurisdiction EU): the policy input document's region.in_eea",
+    )
 
     class Meta:
         model = Region
-        fields = ["code", "provider", "name", "country", "jurisdiction", "eu_adequacy"]
+        fields = ["code", "provider", "name", "country", "jurisdiction", "in_eea", "eu_adequacy"]
 
 
 class UseCaseSerializer(serializers.ModelSerializer[UseCase]):

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import ApiToken
-from config.api import Pagination
+from config.api import PaginatedListMixin, paginated_response
 from config.exceptions import DomainError, NotAllowed, Unprocessable
 from config.ids import parse_id
 from policy import selectors, services
@@ -71,10 +71,8 @@ class PolicyScoped(APIView):
         return "policy:write"
 
 
-def _paginate(view: APIView, request: Request, qs: Any, serializer: Any) -> Response:
-    paginator = view.paginator  # type: ignore[attr-defined]
-    page = paginator.paginate_queryset(qs, request, view=view)
-    return paginator.get_paginated_response(serializer(page, many=True).data)  # type: ignore[no-any-return]
+def _paginate(view: Any, request: Request, qs: Any, serializer: Any) -> Response:
+    return paginated_response(view, request, qs, serializer)
 
 
 def filter_parameters(filterset: Any) -> list[OpenApiParameter]:
@@ -84,14 +82,7 @@ def filter_parameters(filterset: Any) -> list[OpenApiParameter]:
     ]
 
 
-class ListMixin:
-    pagination_class = Pagination
-
-    @property
-    def paginator(self) -> Any:
-        if not hasattr(self, "_paginator"):
-            self._paginator = self.pagination_class()
-        return self._paginator
+ListMixin = PaginatedListMixin
 
 
 class PingView(APIView):
@@ -270,11 +261,11 @@ class VersionDiffView(PolicyScoped):
         return Response(version_diff(other, version))
 
 
-class RuleListView(PolicyScoped):
+class RuleListView(ListMixin, PolicyScoped):
     @extend_schema(responses=RuleSerializer(many=True))
     def get(self, request: Request, slug: str, number: int) -> Response:
         version = selectors.version_get(request.user, slug, number)
-        return Response(RuleSerializer(version.rules.all(), many=True).data)
+        return _paginate(self, request, version.rules.all(), RuleSerializer)
 
     @extend_schema(request=RuleWriteSerializer, responses={201: RuleSerializer})
     def post(self, request: Request, slug: str, number: int) -> Response:
@@ -458,13 +449,15 @@ class WaiverRevokeView(WaiverActionView):
     action = "revoke"
 
 
-class RegionListView(PolicyScoped):
+class RegionListView(ListMixin, PolicyScoped):
     @extend_schema(responses=RegionSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return Response(RegionSerializer(selectors.regions(), many=True).data)
+        return _paginate(self, request, selectors.regions(), RegionSerializer)
 
 
-class UseCaseListView(PolicyScoped):
+class UseCaseListView(ListMixin, PolicyScoped):
     @extend_schema(responses=UseCaseSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return Response(UseCaseSerializer(selectors.use_cases(), many=True).data)
+        return _paginate(
+            self, request, selectors.use_cases().order_by("name", "slug"), UseCaseSerializer
+        )

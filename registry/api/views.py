@@ -15,9 +15,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Team
+from config.api import PaginatedListMixin, paginated_response
 from config.exceptions import DomainError, NotFound, Unprocessable
 from config.ids import parse_id
 from config.parsers import JSONParser
+from config.uploads import read_upload
 from registry import selectors, services
 from registry.aibom import aibom_content_disposition, build_aibom
 from registry.api import serializers as s
@@ -118,12 +120,12 @@ class ModelDetailView(RegistryAPIView):
         return Response(s.ModelDetailSerializer(selectors.model_detail(request.user, slug)).data)
 
 
-class ModelVersionsView(RegistryAPIView):
+class ModelVersionsView(PaginatedListMixin, RegistryAPIView):
     @extend_schema(responses={200: s.VersionSerializer(many=True), 404: ERRORS[404]})
     def get(self, request: Request, slug: str) -> Response:
         model = selectors.model_detail(request.user, slug)
         versions = selectors.versions_visible_to(request.user).filter(model=model)
-        return Response(s.VersionSerializer(versions, many=True).data)
+        return paginated_response(self, request, versions, s.VersionSerializer)
 
     @extend_schema(
         request=s.VersionWriteSerializer, responses={201: s.VersionDetailSerializer, **ERRORS}
@@ -257,10 +259,11 @@ class RiskOverrideView(_TransitionView):
         services.risk_override(actor=request.user, version=version, **data)  # type: ignore[arg-type]
 
 
-class EvalListView(RegistryAPIView):
+class EvalListView(PaginatedListMixin, RegistryAPIView):
     @extend_schema(responses={200: s.EvalResultSerializer(many=True), 404: ERRORS[404]})
     def get(self, request: Request, pk: int) -> Response:
-        return Response(s.EvalResultSerializer(_version(request, pk).evals.all(), many=True).data)
+        evals = _version(request, pk).evals.order_by("benchmark", "metric", "pk")
+        return paginated_response(self, request, evals, s.EvalResultSerializer)
 
     @extend_schema(
         request=s.EvalWriteSerializer,
@@ -304,8 +307,10 @@ def import_lm_eval(request: Request, pk: int) -> Response:
     version = _version(request, pk)
     upload = request.FILES.get("file")
     if upload is not None:
-        raw: Any = upload.read()
         filename = upload.name or "lm-eval-results.json"
+        raw: Any = read_upload(
+            upload, limit=services.MAX_LM_EVAL_BYTES, what=f"The lm-eval results file {filename}"
+        )
     elif isinstance(request.data, dict) and "results" in request.data:
         raw, filename = dict(request.data), "lm-eval-results.json"
     else:
@@ -372,7 +377,6 @@ class ApprovalQueueView(generics.ListAPIView[ModelVersion]):
 class LicenseListView(generics.ListAPIView[License]):
     scope_prefix = "registry"
     serializer_class = s.LicenseSerializer
-    pagination_class = None
 
     def get_queryset(self) -> QuerySet[License]:
         return selectors.licenses_visible_to(self.request.user)
@@ -417,7 +421,11 @@ class CardImportView(RegistryAPIView):
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         upload = data.pop("file", None)
-        content: str | bytes = upload.read() if upload is not None else data.pop("content", "")
+        content: str | bytes = (
+            read_upload(upload, limit=services.MAX_CARD_BYTES, what=f"The model card {upload.name}")
+            if upload is not None
+            else data.pop("content", "")
+        )
         data.pop("content", None)
         if data.pop("dry_run"):
             if not can_read(request.user):

@@ -2,7 +2,7 @@
 same transaction. Import from here: ``from registry.services import version_approve``."""
 
 from config.exceptions import SeparationOfDuties
-from registry.services.cards import CardPreview, model_card_import, parse_model_card
+from registry.services.cards import MAX_CARD_BYTES, CardPreview, model_card_import, parse_model_card
 from registry.services.catalog import (
     approver_scope_grant,
     license_ensure,
@@ -12,7 +12,13 @@ from registry.services.catalog import (
     risk_override,
     version_create,
 )
-from registry.services.evals import EvalInput, eval_add, evals_import_lm_eval, parse_lm_eval
+from registry.services.evals import (
+    MAX_LM_EVAL_BYTES,
+    EvalInput,
+    eval_add,
+    evals_import_lm_eval,
+    parse_lm_eval,
+)
 from registry.services.workflow import (
     ALLOWED_FROM,
     CONDITION_KEYS,
@@ -29,6 +35,8 @@ from registry.services.workflow import (
 __all__ = [
     "ALLOWED_FROM",
     "CONDITION_KEYS",
+    "MAX_CARD_BYTES",
+    "MAX_LM_EVAL_BYTES",
     "CardPreview",
     "EvalInput",
     "SeparationOfDuties",

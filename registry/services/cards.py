@@ -16,6 +16,7 @@ from django.db import transaction
 from accounts.models import Team, User
 from audit.services import record_event
 from config.exceptions import Unprocessable
+from config.uploads import PayloadTooLarge, too_large_message
 from registry.licensing import hf_license_to_id
 from registry.models import Access, AIModel, EvalSourceKind, License, Modality, ModelVersion
 from registry.services.catalog import model_create, version_create
@@ -97,15 +98,14 @@ def _first(value: Any) -> str:
 def parse_model_card(content: str | bytes, *, hf_repo_id: str = "") -> CardPreview:
     from huggingface_hub import ModelCard
 
+    size = len(content) if isinstance(content, bytes) else len(content.encode("utf-8", "replace"))
+    if size > MAX_CARD_BYTES:
+        raise PayloadTooLarge(too_large_message("The model card", MAX_CARD_BYTES, size))
     if isinstance(content, bytes):
-        if len(content) > MAX_CARD_BYTES:
-            raise Unprocessable("The model card is larger than 1 MB.")
         try:
             content = content.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise Unprocessable("The model card is not UTF-8 text.") from exc
-    if len(content) > MAX_CARD_BYTES:
-        raise Unprocessable("The model card is larger than 1 MB.")
     if not content.lstrip().startswith("---"):
         raise Unprocessable(
             "The model card has no YAML front matter (it must start with '---').",

@@ -15,6 +15,7 @@ from django.db import transaction
 from accounts.models import User
 from audit.services import record_event
 from config.exceptions import DomainError, NotAllowed, Unprocessable
+from config.uploads import PayloadTooLarge, too_large_message
 from registry import permissions
 from registry.models import EvalResult, EvalSourceKind, ModelVersion
 from registry.services._validation import clean_text, full_clean
@@ -168,8 +169,11 @@ def parse_lm_eval(raw: bytes | str | dict[str, Any]) -> list[EvalInput]:
     Fractions of percentage metrics are stored ×100. Raises Unprocessable naming what is
     wrong with the shape."""
     if isinstance(raw, bytes | str):
-        if len(raw) > MAX_LM_EVAL_BYTES:
-            raise Unprocessable("The lm-eval results file is larger than 5 MB.")
+        size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "replace"))
+        if size > MAX_LM_EVAL_BYTES:
+            raise PayloadTooLarge(
+                too_large_message("The lm-eval results file", MAX_LM_EVAL_BYTES, size)
+            )
         try:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:

@@ -167,3 +167,27 @@ def test_json_nested_a_few_levels_is_still_parsed(bearer, viewer):
     body = {"deployment": "nope", "x": [[[[{"a": [1]}]]]]}
     response = bearer(viewer, "policy:check").post("/api/v1/policy/check", body, format="json")
     assert response.status_code == 422
+
+
+def test_drf_may_load_the_api_settings_module_first(tmp_path):
+    # DRF's pagination system check imports DEFAULT_PAGINATION_CLASS (config.api) before
+    # anything else when the checks run in that order: `manage.py check` failed at random.
+    code = (
+        "import django; django.setup(); from rest_framework.settings import api_settings; "
+        "print(api_settings.DEFAULT_PAGINATION_CLASS.__name__)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.test_settings"}
+    env.update(STEWARD_VAR_DIR=str(tmp_path), DATABASE_URL="")
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.strip() == "Pagination", result.stderr
+
+
+def test_an_unsatisfiable_accept_header_is_a_documented_json_406(api_client: APIClient, viewer):
+    api_client.force_login(viewer)
+    response = api_client.get("/api/v1/me/", HTTP_ACCEPT="__proto__")
+    assert response.status_code == 406
+    assert response.json()["error"]["code"] == "not_acceptable"
+    schema = api_client.get("/api/schema/?format=json").json()
+    assert "406" in schema["paths"]["/api/v1/me/"]["get"]["responses"]
