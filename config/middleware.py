@@ -114,14 +114,12 @@ class UploadLimitMiddleware:
         length = declared_length(request)
         limit = settings.STEWARD_MAX_UPLOAD_BYTES
         if length > limit + UPLOAD_FRAMING_ALLOWANCE:
-            from config.uploads import byte_size
+            from config.api import error_body
+            from config.uploads import PayloadTooLarge, byte_size
 
             message = f"The request is {length:,} bytes; uploads are limited to {byte_size(limit)}."
             if request.path.startswith("/api/"):
-                return JsonResponse(
-                    {"error": {"code": "payload_too_large", "message": message, "fields": {}}},
-                    status=413,
-                )
+                return JsonResponse(error_body(PayloadTooLarge.code, message), status=413)
             from django.shortcuts import render
 
             return render(request, "413.html", {"message": message}, status=413)

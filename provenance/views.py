@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -26,14 +25,6 @@ from provenance.selectors import (
 )
 
 
-def _too_large(request: HttpRequest) -> bool:
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return False
-    return length > settings.STEWARD_MAX_UPLOAD_BYTES + 64 * 1024
-
-
 def _form_error(form: Any, exc: DomainError) -> None:
     form.add_error(None, exc.message)
 
@@ -46,38 +37,32 @@ def job_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if not can_sign:
             raise PermissionDenied("Your role does not allow signing media.")
-        if _too_large(request):
-            form.add_error(
-                None, f"Uploads are limited to {settings.STEWARD_MAX_UPLOAD_BYTES:,} bytes."
-            )
-            status = 413
-        else:
-            form = SignForm(request.POST, request.FILES)
-            if form.is_valid():
-                data = form.cleaned_data
-                try:
-                    jobs = services.signing_jobs_submit(
-                        actor=request.user,
-                        files=data["uploads"],
-                        model_version_id=data["model_version"].pk,
-                        deployment_ref=data["deployment"],
-                        options=services.SignOptions(
-                            training_mining=data["training_mining"],
-                            watermark=data["watermark"],
-                            embed=data["embed"],
-                        ),
-                    )
-                except DomainError as exc:
-                    _form_error(form, exc)
-                    status = exc.status_code
-                else:
-                    messages.success(
-                        request,
-                        f"{len(jobs)} file(s) queued for signing. This page shows their progress.",
-                    )
-                    return redirect("provenance:job-list")
+        form = SignForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                jobs = services.signing_jobs_submit(
+                    actor=request.user,
+                    files=data["uploads"],
+                    model_version_id=data["model_version"].pk,
+                    deployment_ref=data["deployment"],
+                    options=services.SignOptions(
+                        training_mining=data["training_mining"],
+                        watermark=data["watermark"],
+                        embed=data["embed"],
+                    ),
+                )
+            except DomainError as exc:
+                _form_error(form, exc)
+                status = exc.status_code
             else:
-                status = 400
+                messages.success(
+                    request,
+                    f"{len(jobs)} file(s) queued for signing. This page shows their progress.",
+                )
+                return redirect("provenance:job-list")
+        else:
+            status = 400
     filterset = SigningJobFilterSet(request.GET or None, queryset=jobs_visible_to(request.user))
     if filterset.is_bound and not filterset.is_valid():
         # django-filter would drop the invalid filter and list every job as if it applied.
@@ -145,25 +130,19 @@ def verify(request: HttpRequest) -> HttpResponse:
     result = None
     status = 200
     if request.method == "POST":
-        if _too_large(request):
-            form.add_error(
-                None, f"Uploads are limited to {settings.STEWARD_MAX_UPLOAD_BYTES:,} bytes."
-            )
-            status = 413
+        form = VerifyForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                result = services.verify_file(
+                    actor=request.user,
+                    upload=form.cleaned_data["file"],
+                    sidecar=form.cleaned_data.get("manifest"),
+                )
+            except DomainError as exc:
+                _form_error(form, exc)
+                status = exc.status_code
         else:
-            form = VerifyForm(request.POST, request.FILES)
-            if form.is_valid():
-                try:
-                    result = services.verify_file(
-                        actor=request.user,
-                        upload=form.cleaned_data["file"],
-                        sidecar=form.cleaned_data.get("manifest"),
-                    )
-                except DomainError as exc:
-                    _form_error(form, exc)
-                    status = exc.status_code
-            else:
-                status = 400
+            status = 400
     job = (result or {}).get("job")
     return render(
         request,

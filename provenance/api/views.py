@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -29,20 +28,6 @@ from provenance.selectors import job_for, jobs_visible_to
 SCOPE = "provenance:sign"
 
 
-def refuse_oversized(request: Request) -> None:
-    """Refuse before parsing: the body is larger than any upload we accept."""
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    limit = settings.STEWARD_MAX_UPLOAD_BYTES
-    # Some room for the multipart framing and the other fields.
-    if length > limit + 64 * 1024:
-        raise services.PayloadTooLarge(
-            f"The request is {length:,} bytes; uploads are limited to {limit:,} bytes."
-        )
-
-
 class SignView(APIView):
     """Submit files for signing. Answers 202 at once; workers sign them."""
 
@@ -60,7 +45,6 @@ class SignView(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        refuse_oversized(request)
         body = SignRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -135,7 +119,6 @@ class VerifyView(APIView):
         responses={200: VerifyResultSerializer, 413: OpenApiResponse(description="Too large")},
     )
     def post(self, request: Request) -> Response:
-        refuse_oversized(request)
         body = VerifyRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         result = services.verify_file(

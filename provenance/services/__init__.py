@@ -7,7 +7,6 @@ from provenance.services.credentials import (
 )
 from provenance.services.jobs import (
     SIGN_PERMISSION,
-    PayloadTooLarge,
     SignOptions,
     enqueue_jobs,
     signing_jobs_submit,
@@ -26,7 +25,6 @@ __all__ = [
     "SIGN_PERMISSION",
     "TRANSIENT_ERRORS",
     "JobFailed",
-    "PayloadTooLarge",
     "SignOptions",
     "active_credential",
     "credential_register",

@@ -20,6 +20,7 @@ from audit.models import Outcome
 from audit.services import record_event
 from config.exceptions import Conflict, NotAllowed, Unprocessable
 from config.jobs import enqueue
+from config.uploads import PayloadTooLarge
 from provenance import media
 from provenance.models import (
     JobStatus,
@@ -194,11 +195,6 @@ def signing_jobs_submit(
         ids = [job.pk for job in jobs]
         transaction.on_commit(lambda: enqueue_jobs(ids))
     return jobs
-
-
-class PayloadTooLarge(Unprocessable):
-    status_code = 413
-    code = "payload_too_large"
 
 
 def enqueue_jobs(job_ids: Iterable[int]) -> int:

@@ -15,6 +15,7 @@ from PIL import Image
 
 from audit.services import record_event
 from config.exceptions import Unprocessable
+from config.uploads import PayloadTooLarge
 from provenance import manifest, media
 from provenance.models import (
     JobStatus,
@@ -22,7 +23,6 @@ from provenance.models import (
 )
 from provenance.selectors import issued_manifest
 from provenance.services.credentials import trust_anchors_pem
-from provenance.services.jobs import PayloadTooLarge
 from provenance.watermark import get_backend, to_hex
 
 logger = logging.getLogger(__name__)
