@@ -23,6 +23,7 @@ from audit.forms import ExportForm
 from audit.keys import public_keys, public_pem
 from audit.models import ExportFormat, JobStatus, ReportExport
 from config.exceptions import DomainError, NotAllowed
+from config.filters import filter_status, filtered
 
 
 def auditor_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -49,10 +50,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
     filterset = AuditEventFilterSet(
         data=request.GET or None, queryset=selectors.events_visible_to(request.user)
     )
-    events = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
-    if filterset.is_bound and not filterset.is_valid():
-        events = filterset.queryset.none()
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    page = Paginator(filtered(filterset), 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -65,7 +63,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
             "can_export": selectors.can_export_audit(request.user),
             **_status_context(),
         },
-        status=400 if filterset.is_bound and filterset.errors else 200,
+        status=filter_status(filterset),
     )
 
 

@@ -48,3 +48,16 @@ class UtcIsoDateTimeField(IsoDateTimeField):
 
 class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
+
+
+def filtered(filterset: django_filters.FilterSet) -> Any:
+    """The rows a list page shows: none when a filter is invalid. django-filter would drop the
+    invalid filter and list every row as if it applied (a mistyped date, say)."""
+    if filterset.is_bound and not filterset.is_valid():
+        return filterset.queryset.none()
+    return filterset.qs
+
+
+def filter_status(filterset: django_filters.FilterSet) -> int:
+    """400 for a page whose filters are invalid (the form shows why), else 200."""
+    return 400 if filterset.is_bound and filterset.errors else 200

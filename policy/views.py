@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from config.exceptions import DomainError, NotFound, raise_if_refused
+from config.filters import filter_status, filtered
 from config.ids import parse_id
 from policy import selectors, services
 from policy.diff import version_diff
@@ -48,18 +49,6 @@ def _get(getter: Any, *args: Any) -> Any:
 
 def _page(request: HttpRequest, qs: Any, size: int = 50) -> Any:
     return Paginator(qs, size).get_page(request.GET.get("page"))
-
-
-def _filtered(filterset: Any) -> Any:
-    """The filtered rows; none when a filter is invalid (django-filter would drop that filter
-    and list every row as if it applied, e.g. a mistyped date)."""
-    if filterset.is_bound and not filterset.is_valid():
-        return filterset.queryset.none()
-    return filterset.qs
-
-
-def _filter_status(filterset: Any) -> int:
-    return 400 if filterset.is_bound and filterset.errors else 200
 
 
 def _refuse_unless(allowed: bool, reason: str) -> None:
@@ -313,10 +302,10 @@ def deployment_list(request: HttpRequest) -> HttpResponse:
         "policy/deployment_list.html",
         {
             "filter": filterset,
-            "page": _page(request, _filtered(filterset)),
+            "page": _page(request, filtered(filterset)),
             "can_create": can_create_deployments(request.user),
         },
-        status=_filter_status(filterset),
+        status=filter_status(filterset),
     )
 
 
@@ -436,12 +425,12 @@ def waiver_list(request: HttpRequest) -> HttpResponse:
         "policy/waiver_list.html",
         {
             "filter": filterset,
-            "page": _page(request, _filtered(filterset)),
+            "page": _page(request, filtered(filterset)),
             "form": form,
             "can_request": can_request_waivers(request.user),
             "can_decide": can_decide_waivers(request.user),
         },
-        status=400 if form.errors else _filter_status(filterset),
+        status=400 if form.errors else filter_status(filterset),
     )
 
 
@@ -482,8 +471,8 @@ def decision_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "policy/decision_list.html",
-        {"filter": filterset, "page": _page(request, _filtered(filterset))},
-        status=_filter_status(filterset),
+        {"filter": filterset, "page": _page(request, filtered(filterset))},
+        status=filter_status(filterset),
     )
 
 

@@ -11,6 +11,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from config.exceptions import DomainError, NotFound
+from config.filters import filter_status, filtered
 from provenance import services
 from provenance.downloads import download_response
 from provenance.filtersets import SigningJobFilterSet
@@ -64,13 +65,9 @@ def job_list(request: HttpRequest) -> HttpResponse:
         else:
             status = 400
     filterset = SigningJobFilterSet(request.GET or None, queryset=jobs_visible_to(request.user))
-    if filterset.is_bound and not filterset.is_valid():
-        # django-filter would drop the invalid filter and list every job as if it applied.
-        jobs = filterset.queryset.none()
-        status = 400 if status == 200 else status
-    else:
-        jobs = filterset.qs
-    page = Paginator(jobs, 50).get_page(request.GET.get("page"))
+    if status == 200:
+        status = filter_status(filterset)
+    page = Paginator(filtered(filterset), 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Team
 from config.exceptions import DomainError, NotFound, raise_if_refused
+from config.filters import filter_status, filtered
 from config.ids import parse_id
 from config.uploads import PayloadTooLarge, read_upload
 from registry import permissions, selectors, services
@@ -48,11 +49,7 @@ def model_list(request: HttpRequest) -> HttpResponse:
     filterset = ModelFilterSet(
         request.GET or None, queryset=selectors.models_visible_to(request.user)
     )
-    if filterset.is_bound and not filterset.is_valid():
-        qs = selectors.models_visible_to(request.user).none()
-    else:
-        qs = filterset.qs
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(filtered(filterset), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -65,7 +62,7 @@ def model_list(request: HttpRequest) -> HttpResponse:
             "can_import": permissions.can_read(request.user)
             and (request.user.has_role("model_owner") or request.user.has_role("admin")),  # type: ignore[union-attr]
         },
-        status=400 if filterset.is_bound and filterset.errors else 200,
+        status=filter_status(filterset),
     )
 
 
